@@ -1,0 +1,44 @@
+# The two commands: `make run` serves the API locally, `make test` runs everything CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8080
+USER ?= alice@example.com
+GROUPS ?=
+
+.PHONY: install run token test lint format bench clean
+
+$(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## serve the whole API on http://$(HOST):$(PORT)/api/v1 over an embedded AWS
+	$(BIN)/python -m local --host $(HOST) --port $(PORT)
+
+token: $(STAMP)  ## print a JWT the local server accepts: make token USER=bob@example.com [GROUPS=execution-admins]
+	@$(BIN)/python -m local.token --user "$(USER)" $(if $(GROUPS),--groups "$(GROUPS)")
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/mypy layers/execution_api/execution_api
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## prints a table and writes bench/results.json
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache .local

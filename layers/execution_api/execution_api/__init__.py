@@ -1,0 +1,1 @@
+"""Shared code of the execution-api Lambda functions: domain, data access and HTTP mapping."""

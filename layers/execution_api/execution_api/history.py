@@ -1,0 +1,59 @@
+"""Step Functions execution history in the contract's event vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from execution_api.aws import stepfunctions_client
+from execution_api.models import Execution, ExecutionState
+
+_EXECUTION_EVENTS = {
+    "ExecutionStarted": "WorkflowExecutionStarted",
+    "ExecutionSucceeded": "WorkflowExecutionCompleted",
+    "ExecutionFailed": "WorkflowExecutionFailed",
+    "ExecutionTimedOut": "WorkflowExecutionTimedOut",
+    "ExecutionAborted": "WorkflowExecutionTerminated",
+}
+_STATE_SUFFIXES = ("StateEntered", "StateExited")
+
+
+def _event_type(raw_type: str, execution: Execution) -> str:
+    if raw_type == "ExecutionFailed" and execution.state is ExecutionState.STOPPED:
+        return "WorkflowExecutionCanceled"
+    if raw_type in _EXECUTION_EVENTS:
+        return _EXECUTION_EVENTS[raw_type]
+    for suffix in _STATE_SUFFIXES:
+        if raw_type.endswith(suffix):
+            return suffix
+    return raw_type
+
+
+def _details(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's own details, without payloads or the task-token-bearing parameters."""
+    details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+    kept = {key: details[key] for key in ("name", "resource", "resourceType", "error", "cause") if key in details}
+    if "name" in kept:
+        kept["state"] = kept.pop("name")
+    return kept
+
+
+def execution_history(execution: Execution) -> list[dict[str, Any]]:
+    """Every event, oldest first, following ``nextToken`` to the end."""
+    client = stepfunctions_client()
+    request: dict[str, Any] = {"executionArn": execution.workflow_id, "maxResults": 1000}
+    history: list[dict[str, Any]] = []
+    while True:
+        page = client.get_execution_history(**request)
+        for event in page["events"]:
+            history.append(
+                {
+                    "event_type": _event_type(event["type"], execution),
+                    "sfn_event_type": event["type"],
+                    "event_id": event["id"],
+                    "timestamp": event["timestamp"].isoformat().replace("+00:00", "Z"),
+                    **_details(event),
+                }
+            )
+        if not page.get("nextToken"):
+            return history
+        request["nextToken"] = page["nextToken"]

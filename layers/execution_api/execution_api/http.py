@@ -1,0 +1,117 @@
+"""The API Gateway HTTP API resolver every endpoint function uses, and the one place that maps
+domain errors to HTTP status codes and the contract's error body."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from botocore.exceptions import ClientError
+
+from execution_api.errors import Conflict, DomainError, InvalidRequest, NotFound, ServiceUnavailable, Unauthorized
+from execution_api.identity import Caller, caller_from_claims
+from execution_api.observability import logger, tracer
+from execution_api.settings import get_settings
+
+BASE_PATH = "/api/v1"
+MAX_BODY_BYTES = 256 * 1024
+RETRY_AFTER_SECONDS = 2
+
+_STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
+    InvalidRequest: HTTPStatus.BAD_REQUEST,
+    Unauthorized: HTTPStatus.UNAUTHORIZED,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+_THROTTLING_CODES = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ServiceUnavailable",
+    "InternalServerError",
+}
+
+
+def error_response(status: HTTPStatus, message: str, details: list[dict] | None = None) -> Response:
+    body: dict[str, Any] = {"statusCode": int(status), "message": message}
+    if details:
+        body["details"] = details
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == HTTPStatus.SERVICE_UNAVAILABLE else None
+    return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    """``('body', 'executionIds', 0)`` → ``executionIds[0]``; ``('query', 'limit')`` → ``limit``."""
+    name = ""
+    for part in location[1:]:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or str(location[0]) if location else "request"
+
+
+def _validation_error(error: RequestValidationError) -> Response:
+    details = [
+        {"field": _field_name(tuple(issue["loc"])), "message": issue["msg"]} for issue in error.errors()
+    ]
+    summary = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details)
+    return error_response(HTTPStatus.BAD_REQUEST, f"Invalid request: {summary}", details)
+
+
+def _domain_error(error: DomainError) -> Response:
+    return error_response(_STATUS_BY_ERROR[type(error)], error.message, error.details)
+
+
+def _aws_error(error: ClientError) -> Response:
+    code = error.response["Error"]["Code"]
+    if code in _THROTTLING_CODES:
+        logger.warning("AWS dependency throttled or failing", extra={"aws_error": code})
+        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "A dependency is busy: retry shortly")
+    logger.exception("Unexpected AWS error", extra={"aws_error": code})
+    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+
+
+def _unexpected(error: Exception) -> Response:
+    logger.exception("Unhandled error")
+    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+
+
+def _limit_body_size(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response]) -> Response:
+    body = app.current_event.body
+    if body is not None and len(body) > MAX_BODY_BYTES:
+        return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body: larger than {MAX_BODY_BYTES} bytes")
+    return next_middleware(app)
+
+
+def create_app() -> APIGatewayHttpResolver:
+    """A resolver with request validation and the shared error mapping."""
+    app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=[BASE_PATH])
+    app.use(middlewares=[_limit_body_size])
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(DomainError)(_domain_error)
+    app.exception_handler(ClientError)(_aws_error)
+    app.exception_handler(Exception)(_unexpected)
+    return app
+
+
+def current_caller(app: APIGatewayHttpResolver) -> Caller:
+    """The authenticated caller, from the claims the JWT authorizer verified."""
+    settings = get_settings()
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.jwt_claim if authorizer else None
+    return caller_from_claims(claims, settings.groups_claim, settings.admin_group)
+
+
+def lambda_entry(app: APIGatewayHttpResolver) -> Callable[[dict, Any], dict]:
+    """The Lambda handler for ``app``: correlation ids in logs, tracing, then routing."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    def handler(event: dict, context: Any) -> dict:
+        return app.resolve(event, context)
+
+    return handler

@@ -1,0 +1,47 @@
+"""The one place that reads configuration from the environment.
+
+Settings load lazily and once per container (``get_settings``), so importing a module never
+requires environment variables: tests and tools can import freely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    table_name: str = Field(alias="EXECUTIONS_TABLE")
+    task_queue: str = Field(alias="TASK_QUEUE")
+    # {"<workflow name>": "<state machine ARN>"} for the workflows this stack deploys.
+    state_machines: dict[str, str] = Field(alias="STATE_MACHINES")
+    disabled_workflows: frozenset[str] = Field(default=frozenset(), alias="DISABLED_WORKFLOWS")
+    cursor_secret_name: str = Field(alias="CURSOR_SECRET_NAME")
+    admin_group: str = Field(default="execution-admins", alias="ADMIN_GROUP")
+    groups_claim: str = Field(default="cognito:groups", alias="GROUPS_CLAIM")
+    idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
+    secret_max_age_seconds: int = Field(default=300, alias="SECRET_MAX_AGE_SECONDS")
+    default_approvers: tuple[str, ...] = Field(default=(), alias="DEFAULT_APPROVERS")
+    approval_timeout_seconds: int = Field(default=86400, ge=1, alias="APPROVAL_TIMEOUT_SECONDS")
+
+    @field_validator("state_machines", mode="before")
+    @classmethod
+    def _parse_json(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("disabled_workflows", "default_approvers", mode="before")
+    @classmethod
+    def _parse_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))
