@@ -1,8 +1,11 @@
-"""POST /execution: start a workflow execution."""
+"""POST /execution: start a workflow execution (retry-safe with an ``Idempotency-Key`` header)."""
+
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from execution_api.control import start
+from execution_api.execution_start import start_idempotent
 from execution_api.http import create_app, current_caller, lambda_entry
 from execution_api.models import StartedExecution, StartExecutionRequest
 
@@ -10,8 +13,13 @@ app = create_app()
 
 
 @app.post("/execution")
-def start_execution(body: StartExecutionRequest) -> Response[StartedExecution]:
-    started = start(current_caller(app), body)
+def start_execution(
+    body: StartExecutionRequest,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
+) -> Response[StartedExecution]:
+    started = start_idempotent(current_caller(app), body, idempotency_key)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=started)
 
 

@@ -8,9 +8,7 @@ from urllib.parse import unquote
 from execution_api.errors import InvalidRequest
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_EXECUTION_ARN = re.compile(
-    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:(?P<guid>[^:]+)$"
-)
+_EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:(?P<guid>[^:]+)$")
 
 
 def guid_from_id(value: str, field: str = "id") -> str:

@@ -12,6 +12,7 @@ from execution_api.catalogue import WORKFLOW_BY_AGENTFLOW_ID
 from execution_api.cursor import decode_cursor, encode_cursor
 from execution_api.errors import InvalidRequest, NotFound
 from execution_api.execution_ids import guid_from_id
+from execution_api.history import execution_history
 from execution_api.identity import Caller
 from execution_api.models import (
     STATE_BY_STATUS,
@@ -178,7 +179,5 @@ def _fingerprint(query: ListExecutionsQuery) -> str:
 
 def describe_execution(caller: Caller, execution_id: str) -> dict[str, Any]:
     """The resource plus ``history`` (the workflow-control ``GET /execution/{id}``)."""
-    from execution_api.history import execution_history
-
     execution = load_owned(caller, execution_id, allow_public=True)
     return {**render(execution), "history": execution_history(execution)}

@@ -55,9 +55,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
 
 
 def _validation_error(error: RequestValidationError) -> Response:
-    details = [
-        {"field": _field_name(tuple(issue["loc"])), "message": issue["msg"]} for issue in error.errors()
-    ]
+    details = [{"field": _field_name(tuple(issue["loc"])), "message": issue["msg"]} for issue in error.errors()]
     summary = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details)
     return error_response(HTTPStatus.BAD_REQUEST, f"Invalid request: {summary}", details)
 

@@ -188,6 +188,7 @@ class ExecutionRepository:
         state: ExecutionState,
         stop_time: datetime,
         now_ms: int,
+        *,
         output: Any = None,
         error: dict[str, Any] | None = None,
     ) -> Execution | None:

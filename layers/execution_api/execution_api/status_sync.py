@@ -17,7 +17,8 @@ from execution_api.models import Execution, ExecutionState, epoch_millis, utc_no
 from execution_api.repository import ExecutionRepository
 from execution_api.settings import get_settings
 
-_TIMEOUT_ERRORS = {"States.Timeout", "ApprovalExpired"}
+# Workflows name their own timeouts (a Map cannot re-raise States.Timeout from an iteration).
+_TIMEOUT_ERRORS = {"States.Timeout", "ApprovalExpired", "ItemTimedOut"}
 
 
 class ExecutionStatusChange(BaseModel):

@@ -1,0 +1,73 @@
+"""Starting executions: the record first, then the Step Functions execution named by its guid."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from execution_api.aws import stepfunctions_client
+from execution_api.catalogue import resolve_workflow, validate_input
+from execution_api.errors import ServiceUnavailable
+from execution_api.execution_ids import execution_arn, state_machine_name
+from execution_api.idempotency import run_once
+from execution_api.identity import Caller
+from execution_api.models import Execution, StartedExecution, StartExecutionRequest, epoch_millis, utc_now
+from execution_api.repository import ExecutionRepository
+from execution_api.settings import get_settings
+
+_RETRYABLE = {"ThrottlingException", "ServiceUnavailable", "InternalServerError", "RequestTimeout"}
+
+
+def start_idempotent(caller: Caller, request: StartExecutionRequest, idempotency_key: str | None) -> StartedExecution:
+    """``start``, made retry-safe by an optional ``Idempotency-Key``."""
+    if idempotency_key is None:
+        return start(caller, request)
+
+    def operation(command: dict[str, Any]) -> dict[str, Any]:
+        return start(caller, StartExecutionRequest.model_validate(command["request"])).model_dump()
+
+    result = run_once(operation, caller.identity, idempotency_key, request.model_dump(mode="json"))
+    return StartedExecution.model_validate(result)
+
+
+def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
+    """Writes the record, then starts the execution named by its guid.
+
+    The record comes first so that no execution ever runs without one; if the start fails
+    the record is removed again, and a crash in between leaves an INPROGRESS record with no
+    execution, which the reconciler ends as ERROR.
+    """
+    settings = get_settings()
+    resolved = resolve_workflow(request.workflow, settings)
+    workflow_input = validate_input(resolved.workflow, request.input)
+    guid = str(uuid.uuid4())
+    now = utc_now()
+    execution = Execution(
+        guid=guid,
+        workflow_id=execution_arn(resolved.state_machine_arn, guid),
+        workflow=resolved.workflow.name,
+        agentflow_id=resolved.workflow.agentflow_id,
+        state_machine_name=state_machine_name(resolved.state_machine_arn),
+        owner=caller.identity,
+        session_id=request.sessionId,
+        start_time=now,
+        created_on=epoch_millis(now),
+        updated_on=epoch_millis(now),
+        input=request.input,
+    )
+    repository = ExecutionRepository(settings.table_name)
+    repository.create(execution)
+    payload = {"guid": guid, **resolved.workflow.execution_input(workflow_input, caller.identity, settings)}
+    try:
+        stepfunctions_client().start_execution(
+            stateMachineArn=resolved.state_machine_arn, name=guid, input=json.dumps(payload)
+        )
+    except ClientError as error:
+        repository.remove_unstarted(guid)
+        if error.response["Error"]["Code"] in _RETRYABLE:
+            raise ServiceUnavailable("Step Functions is busy: retry shortly") from error
+        raise
+    return StartedExecution(workflow_id=execution.workflow_id, run_id=guid, status=execution.state.status)
