@@ -30,6 +30,7 @@ class ElevationInput(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
     duration: str = "PT1H"
     approvers: Annotated[list[Annotated[str, Field(min_length=1, max_length=256)]], Field(max_length=20)] | None = None
+    required_approvals: Annotated[int, Field(ge=1, le=20)] = 1
 
     @field_validator("duration")
     @classmethod
@@ -54,6 +55,12 @@ class BatchJobInput(BaseModel):
 
 
 def _elevation_execution_input(data: ElevationInput, requester: str, settings: Settings) -> dict[str, Any]:
+    approvers = list(dict.fromkeys(data.approvers or settings.default_approvers))
+    eligible = [approver for approver in approvers if approver != requester]
+    if not eligible:
+        raise InvalidRequest("input.approvers: name at least one approver other than yourself")
+    if data.required_approvals > len(eligible):
+        raise InvalidRequest(f"input.required_approvals: only {len(eligible)} eligible approver(s)")
     return {
         "requester": requester,
         "role": data.role,
@@ -61,7 +68,8 @@ def _elevation_execution_input(data: ElevationInput, requester: str, settings: S
         "reason": data.reason,
         "duration": data.duration,
         "duration_seconds": parse_duration_seconds(data.duration, "duration"),
-        "approvers": list(data.approvers or settings.default_approvers),
+        "approvers": eligible,
+        "required_approvals": data.required_approvals,
         "approval_timeout_seconds": settings.approval_timeout_seconds,
     }
 

@@ -24,6 +24,14 @@ class Conflict(DomainError):
     """The resource is in a state that does not allow the operation."""
 
 
+class Forbidden(DomainError):
+    """Authenticated, but this caller may not do this (e.g. a link addressed to someone else)."""
+
+
+class Gone(DomainError):
+    """The thing existed but has expired (e.g. a decision link past its expiry)."""
+
+
 class Unauthorized(DomainError):
     """No authenticated caller."""
 

@@ -44,6 +44,7 @@ def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
     resolved = resolve_workflow(request.workflow, settings)
     workflow_input = validate_input(resolved.workflow, request.input)
     guid = str(uuid.uuid4())
+    payload = {"guid": guid, **resolved.workflow.execution_input(workflow_input, caller.identity, settings)}
     now = utc_now()
     execution = Execution(
         guid=guid,
@@ -57,10 +58,11 @@ def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
         created_on=epoch_millis(now),
         updated_on=epoch_millis(now),
         input=request.input,
+        approvers=payload.get("approvers", []),
+        required_approvals=payload.get("required_approvals", 1),
     )
     repository = ExecutionRepository(settings.table_name)
     repository.create(execution)
-    payload = {"guid": guid, **resolved.workflow.execution_input(workflow_input, caller.identity, settings)}
     try:
         stepfunctions_client().start_execution(
             stateMachineArn=resolved.state_machine_arn, name=guid, input=json.dumps(payload)

@@ -12,7 +12,16 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import ClientError
 
-from execution_api.errors import Conflict, DomainError, InvalidRequest, NotFound, ServiceUnavailable, Unauthorized
+from execution_api.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from execution_api.identity import Caller, caller_from_claims
 from execution_api.observability import logger, tracer
 from execution_api.settings import get_settings
@@ -24,6 +33,8 @@ RETRY_AFTER_SECONDS = 2
 _STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     InvalidRequest: HTTPStatus.BAD_REQUEST,
     Unauthorized: HTTPStatus.UNAUTHORIZED,
+    Forbidden: HTTPStatus.FORBIDDEN,
+    Gone: HTTPStatus.GONE,
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
     ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
@@ -54,8 +65,15 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return name or str(location[0]) if location else "request"
 
 
+def _issue_field(issue: dict[str, Any]) -> str:
+    # A body that is not JSON is reported at ("body", <character offset>): the field is the body.
+    if issue.get("type") == "json_invalid":
+        return "body"
+    return _field_name(tuple(issue["loc"]))
+
+
 def _validation_error(error: RequestValidationError) -> Response:
-    details = [{"field": _field_name(tuple(issue["loc"])), "message": issue["msg"]} for issue in error.errors()]
+    details = [{"field": _issue_field(issue), "message": issue["msg"]} for issue in error.errors()]
     summary = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details)
     return error_response(HTTPStatus.BAD_REQUEST, f"Invalid request: {summary}", details)
 
@@ -102,6 +120,13 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     authorizer = app.current_event.request_context.authorizer
     claims = authorizer.jwt_claim if authorizer else None
     return caller_from_claims(claims, settings.groups_claim, settings.admin_group)
+
+
+def request_base_url(app: APIGatewayHttpResolver) -> str:
+    """This API's base URL as the caller reached it (API Gateway sets X-Forwarded-Proto)."""
+    event = app.current_event
+    scheme = (event.headers or {}).get("x-forwarded-proto", "https")
+    return f"{scheme}://{event.request_context.domain_name}{BASE_PATH}"
 
 
 def lambda_entry(app: APIGatewayHttpResolver) -> Callable[[dict, Any], dict]:

@@ -60,6 +60,9 @@ class Execution(BaseModel):
     output: Any = None
     error: dict[str, Any] | None = None
     is_public: bool = False
+    # Who decides the workflow's decision steps, and how many approvals it needs (fixed at start).
+    approvers: list[str] = Field(default_factory=list)
+    required_approvals: int = 1
 
 
 class StartExecutionRequest(BaseModel):

@@ -86,6 +86,9 @@ def to_item(execution: Execution) -> dict[str, Any]:
         "owner_state": f"{owner}#{execution.state.value}",
         "owner_workflow": f"{owner}#{execution.workflow}",
     }
+    if execution.approvers:
+        item["approvers"] = execution.approvers
+        item["required_approvals"] = execution.required_approvals
     if execution.session_id:
         item["session_id"] = execution.session_id
         item["owner_session"] = f"{owner}#{execution.session_id}"
@@ -117,6 +120,8 @@ def from_item(raw: dict[str, Any]) -> Execution:
         input=json.loads(item["input_json"]) if "input_json" in item else None,
         output=json.loads(item["output_json"]) if "output_json" in item else None,
         error=json.loads(item["error_json"]) if "error_json" in item else None,
+        approvers=list(item.get("approvers", [])),
+        required_approvals=int(item.get("required_approvals", 1)),
     )
 
 
@@ -465,3 +470,215 @@ def _owned_condition(caller: Caller) -> tuple[str, dict[str, str], dict[str, Any
 
 def _is_conditional_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class DecisionState:
+    """A decision step as the signal endpoint sees it, read in one round trip."""
+
+    execution: Execution | None
+    wait_step: str | None
+    wait_token: str | None
+    approvals: frozenset[str]
+    decided: str | None
+
+
+@dataclass(frozen=True)
+class PendingDecision:
+    guid: str
+    step: str
+    recipient: str
+    expires_at: int
+
+
+def _decision_key(guid: str, step: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"EXEC#{guid}"}, "sk": {"S": f"DECISION#{step}"}}
+
+
+def _pending_key(guid: str, step: str, recipient: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"EXEC#{guid}"}, "sk": {"S": f"PENDING#{step}#{recipient}"}}
+
+
+def _nonce_key(nonce: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"NONCE#{nonce}"}, "sk": {"S": "NONCE"}}
+
+
+class DecisionRepository:
+    """Decision steps: pending recipients (``ByRecipient``), votes, and used link nonces.
+
+    Items: ``EXEC#<guid> / DECISION#<step>`` (votes, outcome), ``EXEC#<guid> / PENDING#<step>#<who>``
+    (what waits for whom, indexed by ``recipient``), ``NONCE#<id> / NONCE`` (a used link). Short-lived
+    items carry ``expires_at`` for TTL.
+    """
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _client(self) -> Any:
+        return dynamodb_client()
+
+    def load(self, guid: str, step: str) -> DecisionState:
+        response = self._client.transact_get_items(
+            TransactItems=[
+                {"Get": {"TableName": self.table_name, "Key": record_key(guid)}},
+                {"Get": {"TableName": self.table_name, "Key": _decision_key(guid, step)}},
+            ]
+        )
+        record, decision = (entry.get("Item") for entry in response["Responses"])
+        return _decision_state(record, decision)
+
+    def load_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], DecisionState]:
+        """Decision states of up to 50 ``(guid, step)`` pairs in one BatchGetItem (plus retries)."""
+        wanted = [record_key(guid) for guid, _ in keys] + [_decision_key(guid, step) for guid, step in keys]
+        unique = list({json.dumps(key, sort_keys=True): key for key in wanted}.values())
+        items: dict[tuple[str, str], dict[str, Any]] = {}
+        while unique:
+            response = self._client.batch_get_item(RequestItems={self.table_name: {"Keys": unique}})
+            for item in response["Responses"].get(self.table_name, []):
+                items[(item["pk"]["S"], item["sk"]["S"])] = item
+            unique = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+        return {
+            (guid, step): _decision_state(
+                items.get((f"EXEC#{guid}", RECORD_SK)), items.get((f"EXEC#{guid}", f"DECISION#{step}"))
+            )
+            for guid, step in keys
+        }
+
+    def add_pending(self, execution: Execution, step: str, recipients: list[str], expires_at: int) -> None:
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        **_pending_key(execution.guid, step, recipient),
+                        "recipient": {"S": recipient},
+                        "start_key": {"S": _start_key(execution)},
+                        "guid": {"S": execution.guid},
+                        "step": {"S": step},
+                        "expires_at": {"N": str(expires_at)},
+                    }
+                }
+            }
+            for recipient in recipients
+        ]
+        for start in range(0, len(requests), 25):
+            batch = {self.table_name: requests[start : start + 25]}
+            while batch:
+                batch = self._client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
+
+    def pending_for(self, recipient: str, now_epoch: int, limit: int = 50) -> list[PendingDecision]:
+        response = self._client.query(
+            TableName=self.table_name,
+            IndexName="ByRecipient",
+            KeyConditionExpression="recipient = :who",
+            FilterExpression="expires_at > :now",
+            ExpressionAttributeValues={":who": {"S": recipient}, ":now": {"N": str(now_epoch)}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [
+            PendingDecision(
+                guid=item["guid"]["S"],
+                step=item["step"]["S"],
+                recipient=recipient,
+                expires_at=int(item["expires_at"]["N"]),
+            )
+            for item in response["Items"]
+        ]
+
+    def record_vote(
+        self,
+        state: DecisionState,
+        step: str,
+        *,
+        nonce: str,
+        voter: str,
+        outcome: str | None,
+        nonce_expires_at: int,
+    ) -> None:
+        """Spends the link's nonce, adds the vote and, if it decides, the outcome (``approved``
+        or ``denied``) — all or nothing, and only if the step is still waiting on the same task
+        token and nobody voted in between."""
+        assert state.execution is not None
+        guid = state.execution.guid
+        vote_condition = "attribute_not_exists(decided) AND " + (
+            "size(approvals) = :seen" if state.approvals else "attribute_not_exists(approvals)"
+        )
+        values: dict[str, Any] = {":voter": {"SS": [voter]}}
+        if state.approvals:
+            values[":seen"] = {"N": str(len(state.approvals))}
+        update = f"ADD {'denials' if outcome == 'denied' else 'approvals'} :voter"
+        if outcome:
+            update += " SET decided = :outcome"
+            values[":outcome"] = {"S": outcome}
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {**_nonce_key(nonce), "expires_at": {"N": str(nonce_expires_at)}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": _decision_key(guid, step),
+                            "UpdateExpression": update,
+                            "ConditionExpression": vote_condition,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.table_name,
+                            "Key": record_key(guid),
+                            "ConditionExpression": "#state = :running AND wait_step = :step AND wait_token = :token",
+                            "ExpressionAttributeNames": {"#state": "state"},
+                            "ExpressionAttributeValues": {
+                                ":running": {"S": ExecutionState.INPROGRESS.value},
+                                ":step": {"S": step},
+                                ":token": {"S": state.wait_token or ""},
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            failed = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
+            if error.response["Error"]["Code"] != "TransactionCanceledException" or not any(failed):
+                raise
+            if failed[0]:
+                raise Conflict("input: this link has already been used") from error
+            if failed[2]:
+                raise Conflict("the execution is no longer waiting for this decision") from error
+            raise Conflict("another decision was recorded at the same moment: retry") from error
+
+    def undo_vote(self, guid: str, step: str, nonce: str, voter: str) -> None:
+        """Reverts ``record_vote`` when the workflow could not be resumed, so the link works again."""
+        self._client.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": self.table_name, "Key": _nonce_key(nonce)}},
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": _decision_key(guid, step),
+                        "UpdateExpression": "DELETE approvals :voter, denials :voter REMOVE decided",
+                        "ExpressionAttributeValues": {":voter": {"SS": [voter]}},
+                    }
+                },
+            ]
+        )
+
+
+def _decision_state(record: dict[str, Any] | None, decision: dict[str, Any] | None) -> DecisionState:
+    decision = decision or {}
+    return DecisionState(
+        execution=from_item(record) if record else None,
+        wait_step=(record or {}).get("wait_step", {}).get("S"),
+        wait_token=(record or {}).get("wait_token", {}).get("S"),
+        approvals=frozenset(decision.get("approvals", {}).get("SS", [])),
+        decided=decision.get("decided", {}).get("S"),
+    )

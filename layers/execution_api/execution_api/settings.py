@@ -26,8 +26,17 @@ class Settings(BaseModel):
     groups_claim: str = Field(default="cognito:groups", alias="GROUPS_CLAIM")
     idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
     secret_max_age_seconds: int = Field(default=300, alias="SECRET_MAX_AGE_SECONDS")
+    signal_key_secret_name: str | None = Field(default=None, alias="SIGNAL_KEY_SECRET_NAME")
+    signal_topic_arn: str | None = Field(default=None, alias="SIGNAL_TOPIC_ARN")
+    signal_webhook_url: str | None = Field(default=None, alias="SIGNAL_WEBHOOK_URL")
+    public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
     default_approvers: tuple[str, ...] = Field(default=(), alias="DEFAULT_APPROVERS")
     approval_timeout_seconds: int = Field(default=86400, ge=1, alias="APPROVAL_TIMEOUT_SECONDS")
+
+    @field_validator("signal_topic_arn", "signal_webhook_url", "public_base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return value or None
 
     @field_validator("state_machines", mode="before")
     @classmethod

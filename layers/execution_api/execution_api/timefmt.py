@@ -9,8 +9,9 @@ from execution_api.errors import InvalidRequest
 
 
 def iso_millis(moment: datetime) -> str:
-    """Fixed-width UTC instant, so that strings sort as the instants do."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """Fixed-width UTC instant, so that strings sort as the instants do (``isoformat`` pads the
+    year to four digits; ``strftime("%Y")`` does not on every platform)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_instant(value: str, field: str, *, end_of_day: bool = False) -> datetime:
@@ -22,9 +23,10 @@ def parse_instant(value: str, field: str, *, end_of_day: bool = False) -> dateti
             moment = datetime.combine(day, time.max if end_of_day else time.min, UTC)
         else:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError as error:
+        # An offset can carry an instant past year 1 or 9999: out of range is invalid too.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
         raise InvalidRequest(f"{field}: must be an ISO-8601 date or date-time, e.g. 2024-01-15T10:30:00Z") from error
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def iso_duration(elapsed: timedelta) -> str:
