@@ -8,8 +8,6 @@ that lands between two waits is seen at the next one: nothing is lost in the gap
 
 from __future__ import annotations
 
-from typing import Any
-
 from botocore.exceptions import ClientError
 
 from execution_api.aws import stepfunctions_client
@@ -31,17 +29,19 @@ def cancel(caller: Caller, guid: str) -> Execution:
     workflow runs its own cleanup path before it ends."""
     ended, token = _end(caller, guid, ExecutionState.STOPPED)
     if token:
-        _answer_quietly(token, error=CANCELLED_ERROR, cause=f"cancelled by {caller.identity}")
+        deliver_cancel(token, caller.identity)
     return ended
 
 
 def terminate(caller: Caller, guid: str) -> Execution:
     """Forceful: ``StopExecution``, no cleanup."""
     ended, _ = _end(caller, guid, ExecutionState.TERMINATED)
-    stepfunctions_client().stop_execution(
-        executionArn=ended.workflow_id, error="Terminated", cause=f"terminated by {caller.identity}"
-    )
+    stop(ended.workflow_id, caller.identity)
     return ended
+
+
+def stop(execution_arn: str, by: str) -> None:
+    stepfunctions_client().stop_execution(executionArn=execution_arn, error="Terminated", cause=f"terminated by {by}")
 
 
 def _end(caller: Caller, guid: str, state: ExecutionState) -> tuple[Execution, str | None]:
@@ -55,11 +55,11 @@ def _end(caller: Caller, guid: str, state: ExecutionState) -> tuple[Execution, s
     return repository.end_on_request(guid, owner, state, utc_now())
 
 
-def _answer_quietly(token: str, **failure: Any) -> None:
-    """A token that has already moved on is not an error: the workflow sees the cancel at
-    its next wait instead."""
+def deliver_cancel(token: str, by: str) -> None:
+    """Fails the workflow's current wait with ``ExecutionCancelled``. A token that has already
+    moved on is not an error: the workflow sees the cancel at its next wait instead."""
     try:
-        stepfunctions_client().send_task_failure(taskToken=token, **failure)
+        stepfunctions_client().send_task_failure(taskToken=token, error=CANCELLED_ERROR, cause=f"cancelled by {by}")
     except ClientError as error:
         if error.response["Error"]["Code"] not in ("InvalidToken", "TaskTimedOut", "TaskDoesNotExist"):
             raise

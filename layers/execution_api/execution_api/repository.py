@@ -61,6 +61,15 @@ def record_key(guid: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"EXEC#{guid}"}, "sk": {"S": RECORD_SK}}
 
 
+RUNNING_SHARDS = tuple(f"RUNNING#{digit}" for digit in "0123456789abcdef")
+
+
+def running_shard(guid: str) -> str:
+    """Records whose Step Functions execution is not yet known to have ended carry this
+    (sparse ``ByRunning`` index, 16 shards by the guid's first digit); status sync removes it."""
+    return f"RUNNING#{guid[0]}"
+
+
 def _start_key(execution: Execution) -> str:
     return f"{iso_millis(execution.start_time)}#{execution.guid}"
 
@@ -86,6 +95,8 @@ def to_item(execution: Execution) -> dict[str, Any]:
         "owner_state": f"{owner}#{execution.state.value}",
         "owner_workflow": f"{owner}#{execution.workflow}",
     }
+    if execution.state is ExecutionState.INPROGRESS:
+        item["running_shard"] = running_shard(execution.guid)
     if execution.approvers:
         item["approvers"] = execution.approvers
         item["required_approvals"] = execution.required_approvals
@@ -221,7 +232,7 @@ class ExecutionRepository:
             response = self._client.update_item(
                 TableName=self.table_name,
                 Key=record_key(current.guid),
-                UpdateExpression="SET " + ", ".join(sets),
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE running_shard",
                 ConditionExpression="#state = :running",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -232,6 +243,36 @@ class ExecutionRepository:
                 return None
             raise
         return from_item(response["Attributes"])
+
+    def confirm_ended(self, guid: str) -> None:
+        """Marks the Step Functions execution of an already-ended record as ended too."""
+        self._client.update_item(
+            TableName=self.table_name,
+            Key=record_key(guid),
+            UpdateExpression="REMOVE running_shard",
+            ConditionExpression="attribute_exists(pk)",
+        )
+
+    def unconfirmed_before(self, started_before: datetime) -> list[Execution]:
+        """Records started before ``started_before`` whose execution is not known to have ended."""
+        found: list[Execution] = []
+        for shard in RUNNING_SHARDS:
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": "ByRunning",
+                "KeyConditionExpression": "running_shard = :shard AND start_key < :before",
+                "ExpressionAttributeValues": {
+                    ":shard": {"S": shard},
+                    ":before": {"S": iso_millis(started_before)},
+                },
+            }
+            while True:
+                response = self._client.query(**request)
+                found.extend(from_item(item) for item in response["Items"])
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
 
     def end_on_request(
         self, guid: str, owner: str, state: ExecutionState, now: datetime

@@ -30,6 +30,7 @@ class Settings(BaseModel):
     signal_topic_arn: str | None = Field(default=None, alias="SIGNAL_TOPIC_ARN")
     signal_webhook_url: str | None = Field(default=None, alias="SIGNAL_WEBHOOK_URL")
     public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
+    reconcile_grace_seconds: int = Field(default=300, ge=0, alias="RECONCILE_GRACE_SECONDS")
     default_approvers: tuple[str, ...] = Field(default=(), alias="DEFAULT_APPROVERS")
     approval_timeout_seconds: int = Field(default=86400, ge=1, alias="APPROVAL_TIMEOUT_SECONDS")
 

@@ -50,7 +50,11 @@ def apply_status_change(change: ExecutionStatusChange) -> Execution | None:
     state = terminal_state(change.status, change.error)
     repository = ExecutionRepository(get_settings().table_name)
     current = repository.get(change.name)
-    if state is None or current is None or current.workflow_id != change.executionArn or current.state.is_terminal:
+    if state is None or current is None or current.workflow_id != change.executionArn:
+        return None
+    if current.state.is_terminal:
+        # Ended on request (cancel/terminate) first: only confirm the execution has ended too.
+        repository.confirm_ended(current.guid)
         return None
     stopped = datetime.fromtimestamp(change.stopDate / 1000, UTC) if change.stopDate else utc_now()
     error = {"error": change.error, "cause": change.cause} if change.error or change.cause else None

@@ -1,0 +1,81 @@
+"""Repairs drift between records and Step Functions, on a schedule.
+
+Every write order leaves at most one kind of gap, and each is closed here:
+
+- the record was written but the execution never started (crash or failure between the two
+  calls): the record ends as ERROR (``ExecutionNotStarted``);
+- the execution ended but its status-change event was lost: the same sync as the event runs;
+- the record was ended on request (terminate/cancel) but Step Functions was not told (the
+  second call failed): the stop or the cancel is sent again.
+
+Only records still marked in the sparse ``ByRunning`` index are looked at, and only once they
+are older than a grace period, so the cost follows the number of unfinished executions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from botocore.exceptions import ClientError
+
+from execution_api.aws import stepfunctions_client
+from execution_api.control import deliver_cancel, stop
+from execution_api.models import Execution, ExecutionState, epoch_millis, utc_now
+from execution_api.repository import ExecutionRepository
+from execution_api.settings import get_settings
+from execution_api.status_sync import ExecutionStatusChange, apply_status_change
+
+RECONCILER = "reconciler"
+
+
+def reconcile(grace: timedelta) -> dict[str, int]:
+    """One pass; returns how many records each repair touched."""
+    repository = ExecutionRepository(get_settings().table_name)
+    outcomes: Counter[str] = Counter()
+    for record in repository.unconfirmed_before(utc_now() - grace):
+        outcomes[_repair(repository, record)] += 1
+    return dict(outcomes)
+
+
+def _repair(repository: ExecutionRepository, record: Execution) -> str:
+    try:
+        described = stepfunctions_client().describe_execution(executionArn=record.workflow_id)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ExecutionDoesNotExist":
+            raise
+        if record.state.is_terminal:
+            repository.confirm_ended(record.guid)
+            return "confirmed_never_started"
+        now = utc_now()
+        repository.record_terminal_state(
+            record,
+            ExecutionState.ERROR,
+            now,
+            epoch_millis(now),
+            error={"error": "ExecutionNotStarted", "cause": "The workflow execution was never started."},
+        )
+        return "ended_never_started"
+    if described["status"] == "RUNNING":
+        if record.state is ExecutionState.TERMINATED:
+            stop(record.workflow_id, RECONCILER)
+            return "terminate_resent"
+        if record.state is ExecutionState.STOPPED:
+            token = repository.waiting_task_token(record.guid)
+            if token:
+                deliver_cancel(token, RECONCILER)
+            return "cancel_resent"
+        return "still_running"
+    stopped = described.get("stopDate")
+    apply_status_change(
+        ExecutionStatusChange(
+            executionArn=record.workflow_id,
+            name=record.guid,
+            status=described["status"],
+            stopDate=int(stopped.timestamp() * 1000) if stopped else None,
+            output=described.get("output"),
+            error=described.get("error"),
+            cause=described.get("cause"),
+        )
+    )
+    return "synced"
