@@ -27,7 +27,7 @@ token: $(STAMP)  ## print a JWT the local server accepts: make token USER=bob@ex
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	$(BIN)/mypy layers/execution_api/execution_api
 
 format: $(STAMP)
