@@ -31,7 +31,9 @@ def _event_type(raw_type: str, execution: Execution) -> str:
 def _details(event: dict[str, Any]) -> dict[str, Any]:
     """The event's own details, without payloads or the task-token-bearing parameters."""
     details: dict[str, Any] = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
-    kept = {key: details[key] for key in ("name", "resource", "resourceType", "error", "cause") if key in details}
+    kept: dict[str, Any] = {
+        key: details[key] for key in ("name", "resource", "resourceType", "error", "cause") if key in details
+    }
     if "name" in kept:
         kept["state"] = kept.pop("name")
     return kept
