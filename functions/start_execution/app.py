@@ -19,7 +19,7 @@ def start_execution(
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     ] = None,
 ) -> Response[StartedExecution]:
-    started = start_idempotent(current_caller(app), body, idempotency_key)
+    started = start_idempotent(current_caller(app), body, idempotency_key, app.lambda_context)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=started)
 
 

@@ -21,16 +21,20 @@ from execution_api.settings import get_settings
 _RETRYABLE = {"ThrottlingException", "ServiceUnavailable", "InternalServerError", "RequestTimeout"}
 
 
-def start_idempotent(caller: Caller, request: StartExecutionRequest, idempotency_key: str | None) -> StartedExecution:
+def start_idempotent(
+    caller: Caller, request: StartExecutionRequest, idempotency_key: str | None, lambda_context: Any = None
+) -> StartedExecution:
     """``start``, made retry-safe by an optional ``Idempotency-Key``."""
     if idempotency_key is None:
         return start(caller, request)
-
-    def operation(command: dict[str, Any]) -> dict[str, Any]:
-        return start(caller, StartExecutionRequest.model_validate(command["request"])).model_dump()
-
-    result = run_once(operation, caller.identity, idempotency_key, request.model_dump(mode="json"))
+    command_request = request.model_dump(mode="json")
+    result = run_once(_start_command, caller.identity, idempotency_key, command_request, lambda_context)
     return StartedExecution.model_validate(result)
+
+
+def _start_command(command: dict[str, Any]) -> dict[str, Any]:
+    """The idempotent unit: only the caller's identity matters for starting."""
+    return start(Caller(command["caller"]), StartExecutionRequest.model_validate(command["request"])).model_dump()
 
 
 def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:

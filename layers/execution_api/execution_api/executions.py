@@ -10,7 +10,7 @@ from typing import Any
 from execution_api import control
 from execution_api.catalogue import WORKFLOW_BY_AGENTFLOW_ID
 from execution_api.cursor import decode_cursor, encode_cursor
-from execution_api.errors import InvalidRequest, NotFound
+from execution_api.errors import Conflict, InvalidRequest, NotFound
 from execution_api.execution_ids import guid_from_id
 from execution_api.history import execution_history
 from execution_api.identity import Caller
@@ -73,6 +73,9 @@ def update_execution(caller: Caller, execution_id: str, update: UpdateExecutionR
         raise InvalidRequest("body: give at least one of state, isPublic")
     guid = guid_from_id(execution_id)
     execution = None
+    if update.state not in (None, ExecutionState.STOPPED, ExecutionState.TERMINATED):
+        load_owned(caller, guid)
+        raise Conflict(f"state: a running execution can only be moved to STOPPED or TERMINATED, not {update.state}")
     if update.state == ExecutionState.STOPPED:
         execution = control.cancel(caller, guid)
     elif update.state == ExecutionState.TERMINATED:

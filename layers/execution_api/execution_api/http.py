@@ -8,6 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import ClientError
@@ -82,6 +83,12 @@ def _domain_error(error: DomainError) -> Response:
     return error_response(_STATUS_BY_ERROR[type(error)], error.message, error.details)
 
 
+def _resolver_error(error: ServiceError) -> Response:
+    """The resolver's own errors (no such route: 404) keep their status; without this the
+    catch-all ``Exception`` handler below would turn them into 500s."""
+    return error_response(HTTPStatus(error.status_code), str(error.msg))
+
+
 def _aws_error(error: ClientError) -> Response:
     code = error.response["Error"]["Code"]
     if code in _THROTTLING_CODES:
@@ -109,6 +116,7 @@ def create_app() -> APIGatewayHttpResolver:
     app.use(middlewares=[_limit_body_size])
     app.exception_handler(RequestValidationError)(_validation_error)
     app.exception_handler(DomainError)(_domain_error)
+    app.exception_handler(ServiceError)(_resolver_error)
     app.exception_handler(ClientError)(_aws_error)
     app.exception_handler(Exception)(_unexpected)
     return app

@@ -26,30 +26,41 @@ from execution_api.errors import Conflict
 from execution_api.settings import get_settings
 
 RESULT_TTL_SECONDS = 24 * 3600
+_CONFIG = IdempotencyConfig(
+    event_key_jmespath="[caller, key]",
+    payload_validation_jmespath="request",
+    expires_after_seconds=RESULT_TTL_SECONDS,
+)
 
 
 @cache
 def _once(operation: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """``operation`` wrapped by Powertools idempotency; built on first use so that importing
-    this module needs no configuration."""
+    """``operation`` (a module-level function, so this cache holds one entry per operation)
+    wrapped by Powertools idempotency; built on first use so that importing needs no settings."""
     persistence = DynamoDBPersistenceLayer(
         table_name=get_settings().idempotency_table or "",
         key_attr="id",
         static_pk_value="start-execution",
         boto3_client=dynamodb_client(),
     )
-    config = IdempotencyConfig(
-        event_key_jmespath="[caller, key]",
-        payload_validation_jmespath="request",
-        expires_after_seconds=RESULT_TTL_SECONDS,
+    return idempotent_function(data_keyword_argument="command", persistence_store=persistence, config=_CONFIG)(
+        operation
     )
-    return idempotent_function(data_keyword_argument="command", persistence_store=persistence, config=config)(operation)
 
 
 def run_once(
-    operation: Callable[[dict[str, Any]], dict[str, Any]], caller: str, key: str, request: dict[str, Any]
+    operation: Callable[[dict[str, Any]], dict[str, Any]],
+    caller: str,
+    key: str,
+    request: dict[str, Any],
+    lambda_context: Any = None,
 ) -> dict[str, Any]:
-    """``operation(command)`` at most once per ``(caller, key)``; later calls get its result."""
+    """``operation(command)`` at most once per ``(caller, key)``; later calls get its result.
+
+    With the Lambda context, an attempt that dies mid-way stops blocking the key when the
+    invocation's time is up, instead of after the whole in-progress expiry."""
+    if lambda_context is not None:
+        _CONFIG.register_lambda_context(lambda_context)
     command = {"caller": caller, "key": key, "request": request}
     try:
         return _once(operation)(command=command)

@@ -84,7 +84,8 @@ class UpdateExecutionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    state: Literal["STOPPED", "TERMINATED"] | None = None
+    # Any state name parses: moving to one other than STOPPED/TERMINATED is a 409, not a 400.
+    state: StateName | None = None
     isPublic: bool | None = None
 
 

@@ -1,0 +1,197 @@
+"""Section 3: cold start: time to import each handler module in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from typing import Any
+
+from bench.common import BASE_ENV, FUNCTIONS_DIR, ROOT, function_dirs, median, print_table
+
+LAYER_DIR = ROOT / "layers" / "execution_api"
+
+# What the import of a handler module may need from the environment (nothing is called).
+FUNCTION_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "execution-api",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_METRICS_NAMESPACE": "ExecutionApi",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "EXECUTIONS_TABLE": "bench-ExecutionsTable",
+    "IDEMPOTENCY_TABLE": "bench-IdempotencyTable",
+    "TASK_QUEUE": "execution-api-dev",
+    "STATE_MACHINES": json.dumps(
+        {
+            "default": "arn:aws:states:us-east-1:123456789012:stateMachine:execution-api-dev-elevate",
+            "batch": "arn:aws:states:us-east-1:123456789012:stateMachine:execution-api-dev-batch",
+        }
+    ),
+    "CURSOR_SECRET_NAME": "bench-CursorSecret",
+    "ADMIN_GROUP": "execution-admins",
+    "GROUPS_CLAIM": "cognito:groups",
+}
+
+_IMPORT_HANDLER = """
+import importlib.util, json, sys, time
+t0 = time.perf_counter()
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["app"] = module
+spec.loader.exec_module(module)
+assert callable(module.lambda_handler)
+t1 = time.perf_counter()
+from execution_api.aws import dynamodb_client
+dynamodb_client()
+t2 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "import_and_client": t2 - t0}))
+"""
+
+_BARE_HANDLER = """
+import json, time
+t0 = time.perf_counter()
+import boto3
+client = boto3.client("dynamodb")
+def lambda_handler(event, context):
+    return {"statusCode": 200}
+t1 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "import_and_client": t1 - t0}))
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(BASE_ENV)
+    env.update(FUNCTION_ENV)
+    # The layer as Lambda mounts it (/opt/python is on sys.path), ahead of the editable install.
+    env["PYTHONPATH"] = os.pathsep.join([str(LAYER_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _run(
+    code: str, args: list[str], env: dict[str, str], extra: list[str] | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *(extra or []), "-c", code, *args],
+        env=env,
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _one(target: str, env: dict[str, str]) -> dict[str, float]:
+    if target == "<bare boto3 handler>":
+        proc = _run(_BARE_HANDLER, [], env)
+    else:
+        proc = _run(_IMPORT_HANDLER, [str(FUNCTIONS_DIR / target / "app.py")], env)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def importtime_top(target: str, env: dict[str, str], top: int = 5) -> list[dict[str, Any]]:
+    """``python -X importtime``: the import's time by top-level package (sum of the *self* time
+    of every module under it, so nothing is counted twice)."""
+    proc = _run(_IMPORT_HANDLER, [str(FUNCTIONS_DIR / target / "app.py")], env, extra=["-X", "importtime"])
+    totals: dict[str, int] = defaultdict(int)
+    modules: dict[str, int] = defaultdict(int)
+    pattern = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s*(\S+)")
+    for line in proc.stderr.splitlines():
+        match = pattern.match(line)
+        if match:
+            package = match.group(3).split(".")[0]
+            totals[package] += int(match.group(1))
+            modules[package] += 1
+    ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
+    all_us = sum(totals.values()) or 1
+    return [
+        {"module": name, "self_ms": us / 1000, "share": us / all_us, "modules": modules[name]} for name, us in ranked
+    ]
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    runs = 5 if quick else 7
+    env = _env()
+    targets = ["<bare boto3 handler>", *function_dirs()]
+    samples: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
+    errors: dict[str, str] = {}
+    _one("<bare boto3 handler>", env)  # let the OS page cache settle; not counted
+    for _ in range(runs):  # round-robin, so that drift hits every target alike
+        for target in targets:
+            if target in errors:
+                continue
+            try:
+                samples[target].append(_one(target, env))
+            except Exception as error:  # noqa: BLE001
+                errors[target] = repr(error)
+    bare = median([s["import"] for s in samples["<bare boto3 handler>"]])
+    results: dict[str, Any] = {"runs": runs, "bare_ms": bare * 1000, "functions": {}, "errors": errors}
+    rows: list[list[Any]] = []
+    for target in targets:
+        if target in errors or not samples[target]:
+            rows.append([target, None, None, None, None, "ERR " + errors.get(target, "")[:60]])
+            continue
+        imp = median([s["import"] for s in samples[target]])
+        both = median([s["import_and_client"] for s in samples[target]])
+        ratio = imp / bare
+        met = ratio <= 1.5 if target != "<bare boto3 handler>" else None
+        results["functions"][target] = {
+            "import_ms": imp * 1000,
+            "import_ms_runs": [s["import"] * 1000 for s in samples[target]],
+            "import_and_client_ms": both * 1000,
+            "ratio": ratio,
+            "ratio_with_client": both / bare,
+            "met": met,
+        }
+        rows.append(
+            [target, imp * 1000, both * 1000, ratio, both / bare, "-" if met is None else ("ok" if met else "MISS")]
+        )
+    print_table(
+        f"3. Cold start: handler module import in a fresh interpreter (median of {runs})",
+        ["function", "import ms", "+client ms", "ratio", "ratio+client", "<=1.5x"],
+        rows,
+        note=(
+            "ratio = import / bare handler (imports boto3 and creates a DynamoDB client). +client = the import "
+            "plus\nthe layer's first DynamoDB client (every request needs one). Bytecode caches are warm "
+            "(Lambda's\nread-only /opt and /var/task have none unless the build ships them)."
+        ),
+    )
+    measured = {name: f["import_ms"] for name, f in results["functions"].items() if name != "<bare boto3 handler>"}
+    if measured:
+        slowest = max(measured, key=lambda name: measured[name])
+        top = importtime_top(slowest, env)
+        results["slowest"] = slowest
+        results["importtime_top"] = top
+        print_table(
+            f"3b. python -X importtime, top-level modules of the slowest ({slowest})",
+            ["package", "ms", "share", "modules"],
+            [[t["module"], t["self_ms"], f"{100 * t['share']:.0f}%", t["modules"]] for t in top],
+            note="sum of the self time of every module of the package (importtime inflates all times a little).",
+        )
+        misses = [name for name, f in results["functions"].items() if f["met"] is False]
+        if misses:
+            why = _why(top)
+            results["why"] = why
+            print(f"   MISS for {len(misses)} function(s): {why}")
+    return results
+
+
+def _why(top: list[dict[str, Any]]) -> str:
+    heavy = [t for t in top if t["module"] not in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3")]
+    why = "besides boto3/botocore the import spends: " + ", ".join(
+        f"{t['module']} {t['self_ms']:.0f} ms" for t in heavy
+    )
+    if any(t["module"] == "aws_xray_sdk" for t in heavy):
+        why += (
+            ". aws_xray_sdk comes from execution_api/observability.py's module-level Tracer() "
+            "(aws-lambda-powertools[tracer]): importing aws_xray_sdk.core builds its global recorder, whose "
+            "sampling connector creates botocore X-Ray clients (service-model JSON) at import time, even "
+            "with POWERTOOLS_TRACE_DISABLED=true"
+        )
+    return why

@@ -1,0 +1,419 @@
+"""The HTTP front of the local server (``make run``).
+
+    python -m local --host 127.0.0.1 --port 8080 [--quiet]
+
+Everything it serves comes from ``template.yaml``: the routes (each function's ``HttpApi``
+events), the JWT authorizer, the functions' environment, the resources. The server only
+adapts HTTP to the Lambda events API Gateway would send and back. Tests can run it in a thread
+with :func:`start`; the end-to-end tests run it as a subprocess, exactly as ``make run`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import gc
+import logging
+import os
+import posixpath
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from local import apigw
+from local.apigw import HttpRequest, HttpResponse, LocalFunction, Route, json_response
+from local.cloud import EmbeddedAws
+from local.eventbridge import Scheduler, StatusChangePoller, build_rules, build_schedules
+from local.streams import StreamPoller, build_sources
+from local.template import Resolver, TemplateError, load_template, resources_of_type
+
+LOG = logging.getLogger("local.server")
+MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
+
+
+def _env_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def function_environment(template: dict[str, Any], resolver: Resolver) -> dict[str, str]:
+    """The union of every function's environment (``Globals`` plus its own), resolved.
+
+    All functions share this process's ``os.environ``, so two functions giving one variable
+    different values cannot be served locally: that fails loudly.
+    """
+    globals_ = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    merged: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    for logical_id, spec in resources_of_type(template, "AWS::Serverless::Function").items():
+        own = spec.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        for name, value in resolver.resolve({**globals_, **own}).items():
+            text = _env_string(value)
+            if name in merged and merged[name] != text:
+                raise TemplateError(
+                    f"environment variable {name}: {origin[name]} and {logical_id} set different values;"
+                    " the local server runs every function in one process and cannot serve both"
+                )
+            merged[name] = text
+            origin.setdefault(name, logical_id)
+    return merged
+
+
+@dataclass
+class LocalApi:
+    """The assembled local deployment: embedded AWS, functions, routes, event sources."""
+
+    aws: EmbeddedAws
+    routes: list[Route]
+    cors: dict[str, Any] | None
+    functions: dict[str, LocalFunction]
+    api_id: str
+    base_path: str
+    notes: list[str]
+    background: list[Any]
+    _caller_identity: Callable[[dict[str, Any]], str | None]
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        if len(request.body) > MAX_BODY_BYTES:
+            return json_response(413, {"message": "Request Entity Too Large"})
+        if request.method == "OPTIONS" and self.cors is not None:
+            return self._preflight()
+        found = apigw.match_route(self.routes, request.method, request.raw_path)
+        if found is None:
+            return json_response(404, apigw.NOT_FOUND)
+        route, path_parameters = found
+        claims = None
+        if route.authorizer is not None:
+            claims = apigw.authorize(request, route.authorizer)
+            if claims is None:
+                return json_response(401, apigw.UNAUTHORIZED, [("www-authenticate", 'Bearer error="invalid_token"')])
+            identity = self._caller_identity(apigw.flatten_claims(claims))
+            if identity:
+                self.aws.ensure_user(identity)
+        event = apigw.build_event(
+            request,
+            route=route,
+            path_parameters=path_parameters,
+            claims=claims,
+            api_id=self.api_id,
+            account_id=self.aws.account_id,
+        )
+        try:
+            result = route.function.invoke(event)
+        except Exception:
+            LOG.exception("%s raised", route.function.logical_id)  # API Gateway's 500, not ours
+            return json_response(500, apigw.INTERNAL_ERROR)
+        return apigw.to_http_response(result)
+
+    def _preflight(self) -> HttpResponse:
+        cors = self.cors or {}
+        headers = [
+            ("access-control-allow-origin", ",".join(cors.get("AllowOrigins", ["*"]))),
+            ("access-control-allow-methods", ",".join(cors.get("AllowMethods", ["*"]))),
+            ("access-control-allow-headers", ",".join(cors.get("AllowHeaders", ["*"]))),
+        ]
+        if "MaxAge" in cors:
+            headers.append(("access-control-max-age", str(cors["MaxAge"])))
+        return HttpResponse(204, headers, b"")
+
+    def close(self) -> None:
+        for worker in self.background:
+            worker.stop()
+        self.aws.stop()
+
+
+def api_base_path(template: dict[str, Any]) -> str:
+    """The common prefix of every ``HttpApi`` route path (``/api/v1``)."""
+    paths = [
+        str(event.get("Properties", {}).get("Path", "/"))
+        for spec in template.get("Resources", {}).values()
+        if spec.get("Type") == "AWS::Serverless::Function"
+        for event in spec.get("Properties", {}).get("Events", {}).values()
+        if event.get("Type") == "HttpApi"
+    ]
+    return posixpath.commonpath(paths) if paths else "/"
+
+
+def build(origin: str) -> LocalApi:
+    """Starts the embedded AWS and assembles everything the template describes; ``origin`` is
+    where the server listens (``http://127.0.0.1:8080``)."""
+    if not os.environ.get("LOCAL_DEBUG"):
+        # moto's state machine interpreter logs each failure, caught or not, with the whole
+        # state machine and the workflow's data: LOCAL_DEBUG=1 keeps those logs.
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+    aws = EmbeddedAws()
+    try:
+        return _assemble(aws, origin)
+    except BaseException:
+        aws.stop()
+        raise
+
+
+def _assemble(aws: EmbeddedAws, origin: str) -> LocalApi:
+    template = load_template()
+    base_path = api_base_path(template)
+    overrides = {}
+    if "PublicBaseUrl" in template.get("Parameters", {}):
+        overrides["PublicBaseUrl"] = origin + base_path  # decision links point at this server
+    resolver = Resolver(template, aws.account_id, parameter_overrides=overrides)
+    aws.create_resources(template, resolver)
+
+    log_level = os.environ.get("POWERTOOLS_LOG_LEVEL") or "WARNING"
+    os.environ.update(function_environment(template, resolver))
+    os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
+    os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
+
+    # Imported only now: the layer reads its settings from the environment just set.
+    from execution_api.errors import DomainError  # noqa: PLC0415
+    from execution_api.identity import caller_from_claims  # noqa: PLC0415
+    from execution_api.settings import get_settings  # noqa: PLC0415
+
+    aws.install_stop_execution_workaround(lambda: get_settings().table_name)
+    prefix = resolver.parameters.get("ElevationGroupPrefix")
+    if prefix is not None:
+        aws.create_elevation_groups(str(prefix))
+
+    globals_ = template.get("Globals", {}).get("Function", {})
+    functions = {
+        logical_id: apigw.load_function(logical_id, spec, globals_, aws.account_id, resolver)
+        for logical_id, spec in resources_of_type(template, "AWS::Serverless::Function").items()
+        if resolver.is_enabled(spec)
+    }
+    routes, cors = apigw.build_routes(template, functions, resolver)
+    state_machines = [
+        resolver.resources[logical_id].ref
+        for logical_id, spec in template["Resources"].items()
+        if spec["Type"] in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
+        and logical_id in resolver.resources
+    ]
+    rules = build_rules(template, functions, resolver)
+    sources = build_sources(template, functions, resolver)
+    schedules, notes = build_schedules(template, functions, resolver)
+    background = [
+        StatusChangePoller(aws.client("stepfunctions"), state_machines, rules, aws.account_id),
+        StreamPoller(aws.streams_client(), sources),
+        Scheduler(schedules, aws.account_id),
+    ]
+    for worker in background:
+        worker.start()
+    notes = [
+        *(f"Step Functions status changes -> {rule.function.logical_id}" for rule in rules),
+        *(f"DynamoDB stream -> {source.function.logical_id}" for source in sources),
+        *(f"every {schedule.interval_seconds:.0f}s -> {schedule.function.logical_id}" for schedule in schedules),
+        *notes,
+    ]
+
+    def caller_identity(claims: dict[str, Any]) -> str | None:
+        settings = get_settings()
+        try:
+            return caller_from_claims(claims, settings.groups_claim, settings.admin_group).identity
+        except DomainError:
+            return None
+
+    api_ids = [
+        logical_id
+        for logical_id, spec in template["Resources"].items()
+        if spec["Type"] == "AWS::Serverless::HttpApi" and logical_id in resolver.resources
+    ]
+    return LocalApi(
+        aws=aws,
+        routes=routes,
+        cors=cors,
+        functions=functions,
+        api_id=str(resolver.resources[api_ids[0]].ref) if api_ids else "local",
+        base_path=base_path,
+        notes=notes,
+        background=background,
+        _caller_identity=caller_identity,
+    )
+
+
+# -- HTTP ------------------------------------------------------------------------------------------
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    # Headers and body go out in separate writes; without this, Nagle meets delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
+    server_version = "execution-api-local"
+    protocol_version = "HTTP/1.1"
+    api: LocalApi
+    quiet: bool
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _handle(self) -> None:
+        started = time.monotonic()
+        target = self.path
+        if not target.startswith("/"):
+            parts = urlsplit(target)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+        raw_path, _, raw_query = target.partition("?")
+        try:
+            body = self._read_body()
+        except ValueError:
+            self._write(HttpResponse(400, [("content-type", "application/json")], b'{"message":"Bad Request"}'))
+            return
+        request = HttpRequest(
+            method=self.command,
+            raw_path=raw_path or "/",
+            raw_query=raw_query,
+            headers=[(name, value) for name, value in self.headers.items() if name.lower() != "transfer-encoding"],
+            body=body,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+        )
+        try:
+            response = self.api.handle(request)
+        except Exception:
+            LOG.exception("request failed")
+            response = json_response(500, apigw.INTERNAL_ERROR)
+        self._write(response)
+        if not self.quiet:
+            # The path only: queries can carry tokens (signal?input=...), and bodies are never logged.
+            elapsed = (time.monotonic() - started) * 1000
+            sys.stderr.write(f"{self.command} {raw_path} {response.status} {elapsed:.0f}ms\n")
+
+    def _write(self, response: HttpResponse) -> None:
+        self.send_response_only(response.status)
+        self.send_header("date", apigw.http_date())
+        self.send_header("apigw-requestid", os.urandom(6).hex())
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("content-length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD" and response.body:
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """http.server's own log lines would print the query string: see ``_handle``."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@dataclass
+class ServerHandle:
+    url: str
+    api: LocalApi
+    _server: ThreadingHTTPServer
+    _thread: threading.Thread | None = None
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+        self.api.close()
+
+
+def create(host: str, port: int, quiet: bool = True) -> ServerHandle:
+    """Binds ``host:port`` (0: any free port), then builds the API for that address."""
+    server = _Server((host, port), _RequestHandler)
+    try:
+        origin = f"http://{host}:{server.server_address[1]}"
+        api = build(origin)
+    except BaseException:
+        server.server_close()
+        raise
+    server.RequestHandlerClass = type("RequestHandler", (_RequestHandler,), {"api": api, "quiet": quiet})
+    return ServerHandle(url=origin + api.base_path, api=api, _server=server)
+
+
+def start(host: str = "127.0.0.1", port: int = 0, quiet: bool = True) -> ServerHandle:
+    """The server running in a background thread (port 0 picks a free one): ``.url``, ``.stop()``.
+
+    One per process: the embedded AWS (moto) and the functions' environment are process-wide.
+    """
+    handle = create(host, port, quiet)
+    handle._thread = threading.Thread(target=handle.serve_forever, name="local-http", daemon=True)
+    handle._thread.start()
+    return handle
+
+
+def _banner(handle: ServerHandle) -> str:
+    api = handle.api
+    width = max(len(route.path) for route in api.routes) if api.routes else 0
+    origin = handle.url.removesuffix(api.base_path)
+    lines = [f"execution-api local server: {handle.url}"]
+    for route in sorted(api.routes, key=lambda route: (route.path, route.method)):
+        lines.append(f"  {route.method:<7} {origin}{route.path:<{width}}  -> {route.function.logical_id}")
+    lines.extend(f"  ({note})" for note in api.notes)
+    lines.append("Data lives in memory (embedded AWS via moto) and is lost when the server stops.")
+    lines.append("Get a token: make token USER=alice@example.com [GROUPS=execution-admins]. Ctrl-C stops.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description="Serve the API locally over an embedded AWS.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--quiet", action="store_true", help="no banner and no request log")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+
+    try:
+        handle = create(args.host, args.port, args.quiet)
+    except KeyboardInterrupt:
+        return 130
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        print(f"cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(_banner(handle), flush=True)
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # Explicit, so that Ctrl-C works even where the shell started the server with SIGINT ignored.
+    signal.signal(signal.SIGINT, _terminate)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        handle.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.stop()
+    if not args.quiet:
+        print("stopped", flush=True)
+    # Everything is stopped; spare the interpreter seconds of collecting moto's and botocore's
+    # object graphs at exit.
+    gc.freeze()
+    return 0

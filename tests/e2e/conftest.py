@@ -1,0 +1,189 @@
+"""End-to-end fixtures: the local server (``make run``'s) as a subprocess, and a tiny client.
+
+``local_server`` starts ``python -m local --host 127.0.0.1 --port <free> --quiet`` once per
+session with its own signing key (``LOCAL_JWT_KEY_FILE``) and yields the base URL (``.../api/v1``).
+``api(user, groups=None)`` gives a client whose requests carry a token minted by ``local.token``
+with that key. Everything talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+from local.token import mint_token
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_SECONDS = 60
+REQUEST_TIMEOUT_SECONDS = 30
+
+
+class Reply(NamedTuple):
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class ApiClient:
+    """JSON in, ``Reply(status, json_body, headers)`` out; ``token`` None sends no Authorization."""
+
+    base_url: str
+    token: str | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        query: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        url = urllib.parse.urlsplit(self.base_url)
+        target = url.path + path
+        if query:
+            target += "?" + urllib.parse.urlencode(query, doseq=True)
+        sent = {"accept": "application/json", **(headers or {})}
+        if self.token is not None:
+            sent.setdefault("authorization", f"Bearer {self.token}")
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            sent.setdefault("content-type", "application/json")
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=REQUEST_TIMEOUT_SECONDS)
+        try:
+            connection.request(method, target, body=payload, headers=sent)
+            response = connection.getresponse()
+            raw = response.read()
+            reply_headers = {name.lower(): value for name, value in response.getheaders()}
+            status = response.status
+        finally:
+            connection.close()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw.decode(errors="replace")
+        return Reply(status, parsed, reply_headers)
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
+        return self.request("POST", path, body, **kwargs)
+
+    def put(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
+        return self.request("PUT", path, body, **kwargs)
+
+    def delete(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
+        return self.request("DELETE", path, body, **kwargs)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def jwt_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A signing key for this session only (created by the first token or by the server)."""
+    return tmp_path_factory.mktemp("local-idp") / "jwt-signing-key.pem"
+
+
+def _log_tail(path: Path) -> str:
+    return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def local_server(jwt_key_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Runs the local server exactly as ``make run`` does; yields ``http://127.0.0.1:<port>/api/v1``."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("local-server") / "server.log"
+    environment = {**os.environ, "LOCAL_JWT_KEY_FILE": str(jwt_key_file), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "local", "--host", "127.0.0.1", "--port", str(port), "--quiet"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        _wait_until_serving(process, base_url, log_path)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+    """Until an unauthenticated request gets the authorizer's 401: routes, authorizer and all."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    probe = ApiClient(base_url)
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"local server exited with {process.returncode}:\n{_log_tail(log_path)}")
+        try:
+            if probe.get("/executions").status == 401:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"local server not serving after {STARTUP_TIMEOUT_SECONDS}s:\n{_log_tail(log_path)}")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def token_for(jwt_key_file: Path) -> Callable[..., str]:
+    """``token_for(user, groups=None)``: a token the session's server accepts."""
+
+    def mint(user: str, groups: list[str] | None = None) -> str:
+        return mint_token(user, groups, key_file=jwt_key_file)
+
+    return mint
+
+
+@pytest.fixture(scope="session")
+def api(local_server: str, token_for: Callable[..., str]) -> Callable[..., ApiClient]:
+    """``api(user, groups=None)``: a client authenticated as ``user``."""
+
+    def client(user: str, groups: list[str] | None = None) -> ApiClient:
+        return ApiClient(local_server, token_for(user, groups))
+
+    return client
+
+
+@pytest.fixture(scope="session")
+def anonymous(local_server: str) -> Callable[[str | None], ApiClient]:
+    """``anonymous(token)``: a client that sends exactly ``token`` as its bearer (None: no header)."""
+
+    def client(token: str | None = None) -> ApiClient:
+        return ApiClient(local_server, token)
+
+    return client
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.1) -> Any:
+    """The first truthy ``condition()``; fails after ``timeout`` seconds (the server works in
+    background threads: executions, status-change events, streams)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s")
+        time.sleep(interval)

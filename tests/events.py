@@ -1,0 +1,82 @@
+"""Sample events from ``events/`` (the ones ``sam local invoke -e`` takes), adapted per test."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+UNCHANGED: Any = object()
+
+
+@cache
+def _raw(name: str) -> str:
+    return (EVENTS_DIR / f"{name}.json").read_text()
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A fresh copy of ``events/<name>.json``."""
+    return json.loads(_raw(name))
+
+
+def groups_claim(groups: list[str]) -> str | None:
+    """A list claim as HTTP API passes it to Lambda: flattened to ``[a b]``."""
+    return f"[{' '.join(groups)}]" if groups else None
+
+
+def claims_for(user: str, groups: list[str] | None = None) -> dict[str, Any]:
+    """Claims of ``user`` (an email); ``sub`` is derived from it."""
+    return {"email": user, "sub": f"sub-{user}", "cognito:groups": groups_claim(groups or [])}
+
+
+def http_event(
+    name: str,
+    *,
+    path_parameters: dict[str, str] | None = None,
+    query: dict[str, str] | None = UNCHANGED,
+    body: Any = UNCHANGED,
+    claims: dict[str, Any] | None = None,
+    user: str | None = None,
+    groups: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``events/<name>.json`` with the given overrides, kept consistent with each other.
+
+    ``path_parameters`` re-render ``rawPath`` (URL-encoded) from the route; ``query`` replaces
+    the query string (``None``: none); ``body`` is JSON-encoded unless it is a ``str`` (``None``:
+    no body); ``claims`` are merged into the authorizer's (a ``None`` value removes a claim);
+    ``user``/``groups`` are shorthands for the claims of that identity.
+    """
+    event = load_event(name)
+    if path_parameters is not None:
+        event["pathParameters"] = {**event.get("pathParameters", {}), **path_parameters}
+        path = event["routeKey"].split(" ", 1)[1]
+        for key, value in event["pathParameters"].items():
+            path = path.replace("{" + key + "}", quote(value, safe=""))
+        event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    if query is not UNCHANGED:
+        event.pop("queryStringParameters", None)
+        event["rawQueryString"] = urlencode(query or {})
+        if query:
+            event["queryStringParameters"] = dict(query)
+    if body is not UNCHANGED:
+        event.pop("body", None)
+        if body is not None:
+            event["body"] = body if isinstance(body, str) else json.dumps(body)
+    merged: dict[str, Any] = {}
+    if user:
+        merged.update(claims_for(user, groups))
+    elif groups is not None:
+        merged["cognito:groups"] = groups_claim(groups)
+    merged.update(claims or {})
+    if merged:
+        current = event["requestContext"]["authorizer"]["jwt"]["claims"]
+        current.update(merged)
+        for key in [key for key, value in current.items() if value is None]:
+            del current[key]
+    if headers:
+        event["headers"].update(headers)
+    return event
