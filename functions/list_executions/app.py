@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from execution_api.executions import ListExecutionsQuery, list_executions
+from execution_api.execution_listing import ListExecutionsQuery, list_executions
 from execution_api.http import create_app, current_caller, lambda_entry
 from execution_api.models import StateName, StatusName
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from execution_api.decisions import DECISION_STEPS, announce
-from execution_api.observability import logger, tracer
+from execution_api.observability import logger
 from execution_api.repository import from_item
 
 
@@ -18,7 +18,6 @@ def _new_decision_wait(change: dict[str, Any]) -> str | None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: Any) -> dict:
     announced = 0
     for record in event.get("Records", []):

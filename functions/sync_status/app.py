@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from execution_api.observability import logger, tracer
+from execution_api.observability import logger
 from execution_api.status_sync import ExecutionStatusChange, apply_status_change
 
 
@@ -14,7 +14,6 @@ class StatusChangeEvent(EventBridgeModel):
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @event_parser(model=StatusChangeEvent)
 def lambda_handler(event: StatusChangeEvent, context: Any) -> dict:
     updated = apply_status_change(event.detail)

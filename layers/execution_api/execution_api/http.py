@@ -24,7 +24,7 @@ from execution_api.errors import (
     Unauthorized,
 )
 from execution_api.identity import Caller, caller_from_claims
-from execution_api.observability import logger, tracer
+from execution_api.observability import logger
 from execution_api.settings import get_settings
 
 BASE_PATH = "/api/v1"
@@ -138,10 +138,9 @@ def request_base_url(app: APIGatewayHttpResolver) -> str:
 
 
 def lambda_entry(app: APIGatewayHttpResolver) -> Callable[[dict, Any], dict]:
-    """The Lambda handler for ``app``: correlation ids in logs, tracing, then routing."""
+    """The Lambda handler for ``app``: correlation ids in logs, then routing."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    @tracer.capture_lambda_handler
     def handler(event: dict, context: Any) -> dict:
         return app.resolve(event, context)
 

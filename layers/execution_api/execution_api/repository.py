@@ -34,6 +34,7 @@ from execution_api.models import Execution, ExecutionState
 from execution_api.timefmt import iso_millis
 
 RECORD_SK = "RECORD"
+_FILTERED_PAGE_ITEMS = 500
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -391,8 +392,11 @@ class ExecutionRepository:
         request = self._query_request(selection)
         items: list[dict[str, Any]] = []
         scanned = 0
+        # DynamoDB applies Limit before a FilterExpression: with one, read wider pages and trim,
+        # rather than paying a round trip per handful of matches.
+        filtered = "FilterExpression" in request
         while len(items) <= limit:
-            kwargs = dict(request, Limit=limit + 1 - len(items))
+            kwargs = dict(request, Limit=_FILTERED_PAGE_ITEMS if filtered else limit + 1 - len(items))
             if start_key:
                 kwargs["ExclusiveStartKey"] = start_key
             response = self._client.query(**kwargs)
