@@ -24,7 +24,13 @@ TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
-LOCAL_PARAMETERS: dict[str, Any] = {"JwtIssuer": ISSUER, "JwtAudience": [AUDIENCE]}
+# The local identity provider's issuer/audience, and an approver so that the documented example
+# request (which names none) can be decided locally: `make token USER=approver@example.com`.
+LOCAL_PARAMETERS: dict[str, Any] = {
+    "JwtIssuer": ISSUER,
+    "JwtAudience": [AUDIENCE],
+    "DefaultApprovers": "approver@example.com",
+}
 
 
 class _NoValue:
