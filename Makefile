@@ -8,7 +8,7 @@ PORT ?= 8080
 USER ?= alice@example.com
 GROUPS ?=
 
-.PHONY: install run token test lint format bench clean
+.PHONY: install run token test lint format bench openapi clean
 
 $(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ format: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+openapi: $(STAMP)  ## regenerate openapi.json from the functions' routes
+	$(BIN)/python -m local.openapi
 
 bench: $(STAMP)  ## prints a table and writes bench/results.json
 	$(BIN)/python -m bench

@@ -75,22 +75,32 @@ class LocalFunction:
             return result
 
 
-def load_function(
-    logical_id: str, spec: dict[str, Any], globals_: dict[str, Any], account_id: str, resolver: Resolver
-) -> LocalFunction:
-    """Imports ``<CodeUri>/<module>.py`` under a unique module name and finds its handler."""
+def import_function_module(
+    logical_id: str, spec: dict[str, Any], globals_: dict[str, Any], resolver: Resolver
+) -> tuple[ModuleType, str]:
+    """Imports ``<CodeUri>/<module>.py`` under a unique module name; returns it and the
+    handler's attribute name."""
     properties = spec.get("Properties", {})
     code_uri = resolver.resolve(properties.get("CodeUri", globals_.get("CodeUri")))
     handler_path = str(properties.get("Handler", globals_.get("Handler", "app.lambda_handler")))
     module_path, _, attribute = handler_path.rpartition(".")
     source = Path(ROOT) / str(code_uri) / (module_path.replace(".", "/") + ".py")
-    module_name = f"local_function_{logical_id}"
+    module_name = f"local_functions.{logical_id}"
     module_spec = importlib.util.spec_from_file_location(module_name, source)
     if module_spec is None or module_spec.loader is None:
         raise ImportError(f"{logical_id}: cannot load {source}")
     module: ModuleType = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module
     module_spec.loader.exec_module(module)
+    return module, attribute
+
+
+def load_function(
+    logical_id: str, spec: dict[str, Any], globals_: dict[str, Any], account_id: str, resolver: Resolver
+) -> LocalFunction:
+    """The function's handler, ready to invoke like one warm container."""
+    properties = spec.get("Properties", {})
+    module, attribute = import_function_module(logical_id, spec, globals_, resolver)
     return LocalFunction(
         logical_id=logical_id,
         name=function_name(logical_id, spec, resolver),

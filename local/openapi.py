@@ -1,0 +1,112 @@
+"""One OpenAPI 3 document for the whole API, merged from each function's own routes.
+
+Every function in ``template.yaml`` with HttpApi events is imported and asked for its
+Powertools OpenAPI schema; paths and component schemas are merged. Two things each function
+cannot say by itself are added here: the JWT security every route has (the authorizer), and the
+error responses of ``execution_api.http`` (400 instead of Powertools' default 422).
+
+``python -m local.openapi`` rewrites ``openapi.json``; the tests fail when it drifts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from local.apigw import import_function_module
+from local.template import ROOT, Resolver, load_template, resources_of_type
+
+DOCUMENT = ROOT / "openapi.json"
+BASE_PATH = "/api/v1"
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["statusCode", "message"],
+    "properties": {
+        "statusCode": {"type": "integer"},
+        "message": {"type": "string"},
+        "details": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
+        },
+    },
+}
+_ERRORS = {
+    "400": "Invalid request: the message names the field",
+    "401": "No or invalid token",
+    "404": "No such execution, or not the caller's",
+    "409": "Not allowed in the execution's current state",
+    "413": "Body larger than 256 KiB",
+    "500": "Internal server error",
+    "503": "A dependency is busy: retry after Retry-After seconds",
+}
+_SIGNAL_ERRORS = {"403": "The link is addressed to someone else", "410": "The link has expired"}
+
+
+def _http_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    return {
+        name: spec
+        for name, spec in sorted(functions.items())
+        if any(event.get("Type") == "HttpApi" for event in spec.get("Properties", {}).get("Events", {}).values())
+    }
+
+
+def _error_responses(path: str) -> dict[str, Any]:
+    errors = {**_ERRORS, **(_SIGNAL_ERRORS if path.endswith("/signal") else {})}
+    return {
+        code: {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for code, text in sorted(errors.items())
+    }
+
+
+def build_document() -> dict[str, Any]:
+    template = load_template()
+    resolver = Resolver(template, "123456789012")
+    globals_ = template.get("Globals", {}).get("Function", {})
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "execution-api", "version": "1.0.0", "description": template.get("Description", "")},
+        "servers": [{"url": BASE_PATH}],
+        "paths": {},
+        "components": {
+            "schemas": {"Error": _ERROR_SCHEMA},
+            "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+        "security": [{"jwt": []}],
+    }
+    for logical_id, spec in _http_functions(template).items():
+        module, _ = import_function_module(logical_id, spec, globals_, resolver)
+        schema = module.app.get_openapi_schema(title="execution-api").model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = {code: body for code, body in operation.get("responses", {}).items() if code != "422"}
+                operation["responses"] = {**responses, **_error_responses(path)}
+                document["paths"].setdefault(path, {})[method] = operation
+        document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    document["components"]["schemas"].pop("HTTPValidationError", None)
+    document["components"]["schemas"].pop("ValidationError", None)
+    return document
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=DOCUMENT)
+    args = parser.parse_args(argv)
+    args.output.write_text(render(build_document()))
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
