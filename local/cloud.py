@@ -6,6 +6,9 @@ Local-only provisioning (what a real account and identity store already have):
 * IAM groups ``<ElevationGroupPrefix><role>`` for the roles ``admin``, ``developer`` and
   ``readonly``: the ``default`` (elevation) workflow grants a role by adding the requester to
   that group with ``aws-sdk:iam:addUserToGroup``.
+* Secrets get generated values, as CloudFormation would; ``$LOCAL_SECRETS_FILE`` may name a JSON
+  file ``{"<logical id>": "<secret string>"}`` whose values are used instead (e.g. a known
+  ``SignalKeySecret`` keyring, so that tests can seal decision links the server accepts).
 * An IAM user named exactly after the caller's identity (email claim, else ``sub``), created the
   first time that caller makes an authenticated request, so that the grant has a user to add.
 
@@ -40,6 +43,7 @@ from local.template import REGION, ROOT, Resolver
 
 LOG = logging.getLogger("local.cloud")
 STACK_NAME = "execution-api-local"
+SECRETS_FILE_ENV = "LOCAL_SECRETS_FILE"
 ELEVATION_ROLES = ("admin", "developer", "readonly")
 _IAM_USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _FAKE_ENVIRONMENT = {
@@ -191,6 +195,8 @@ class EmbeddedAws:
         name = properties.get("Name") or f"{logical_id}-{secrets.token_hex(3)}"
         value = properties.get("SecretString")
         if value is None:
+            value = _secret_overrides().get(logical_id)
+        if value is None:
             value = _generated_secret(properties.get("GenerateSecretString") or {})
         request: dict[str, Any] = {"Name": name, "SecretString": value}
         if properties.get("Description"):
@@ -329,6 +335,14 @@ def _definition(properties: dict[str, Any], serverless: bool) -> str:
     if not isinstance(uri, str):
         raise ValueError("state machine: only a local DefinitionUri file or an inline Definition works locally")
     return (Path(ROOT) / uri).read_text()
+
+
+def _secret_overrides() -> dict[str, str]:
+    path = os.environ.get(SECRETS_FILE_ENV)
+    if not path:
+        return {}
+    overrides = json.loads(Path(path).read_text())
+    return {str(key): value if isinstance(value, str) else json.dumps(value) for key, value in overrides.items()}
 
 
 def _generated_secret(spec: dict[str, Any]) -> str:

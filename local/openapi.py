@@ -5,7 +5,9 @@ Powertools OpenAPI schema; paths and component schemas are merged. Two things ea
 cannot say by itself are added here: the JWT security every route has (the authorizer), and the
 error responses of ``execution_api.http`` (400 instead of Powertools' default 422).
 
-``python -m local.openapi`` rewrites ``openapi.json``; the tests fail when it drifts.
+``python -m local.openapi`` rewrites ``openapi.json``; the tests fail when it drifts. The local
+server serves it at ``/api/v1/openapi.json`` and a Swagger UI at ``/api/v1/docs`` (assets from
+the ``swagger-ui-bundle`` package: no network needed).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from local.apigw import import_function_module
+from local.apigw import HttpResponse, import_function_module
 from local.template import ROOT, Resolver, load_template, resources_of_type
 
 DOCUMENT = ROOT / "openapi.json"
@@ -93,6 +95,32 @@ def build_document() -> dict[str, Any]:
     document["components"]["schemas"].pop("HTTPValidationError", None)
     document["components"]["schemas"].pop("ValidationError", None)
     return document
+
+
+_DOCS_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>execution-api</title>
+<link rel="stylesheet" href="{base}/docs/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="{base}/docs/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({{url: "{base}/openapi.json", dom_id: "#ui", persistAuthorization: true}});</script>
+</body></html>
+"""
+_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
+
+
+def docs_response(raw_path: str) -> HttpResponse | None:
+    """The document, the Swagger UI page or one of its assets; ``None`` for any other path."""
+    if raw_path == f"{BASE_PATH}/openapi.json":
+        return HttpResponse(200, [("content-type", "application/json")], DOCUMENT.read_bytes())
+    if raw_path in (f"{BASE_PATH}/docs", f"{BASE_PATH}/docs/"):
+        return HttpResponse(200, [("content-type", "text/html")], _DOCS_PAGE.format(base=BASE_PATH).encode())
+    asset = raw_path.removeprefix(f"{BASE_PATH}/docs/")
+    if asset in _ASSETS:
+        import swagger_ui_bundle  # noqa: PLC0415 - only when the docs page is opened
+
+        return HttpResponse(
+            200, [("content-type", _ASSETS[asset])], (Path(swagger_ui_bundle.swagger_ui_path) / asset).read_bytes()
+        )
+    return None
 
 
 def render(document: dict[str, Any]) -> str:

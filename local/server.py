@@ -2,6 +2,10 @@
 
     python -m local --host 127.0.0.1 --port 8080 [--quiet]
 
+Decision links are delivered as in AWS, to the ``SignalWebhookUrl`` webhook, which locally is
+the server's own ``POST /_local/outbox``: each post is appended as one JSON line to
+``.local/outbox.jsonl`` (``$LOCAL_OUTBOX_FILE`` overrides) and announced on the console.
+
 Everything it serves comes from ``template.yaml``: the routes (each function's ``HttpApi``
 events), the JWT authorizer, the functions' environment, the resources. The server only
 adapts HTTP to the Lambda events API Gateway would send and back. Tests can run it in a thread
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import errno
 import gc
+import json
 import logging
 import os
 import posixpath
@@ -23,18 +28,59 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from local import apigw
+from local import apigw, openapi
 from local.apigw import HttpRequest, HttpResponse, LocalFunction, Route, json_response
 from local.cloud import EmbeddedAws
 from local.eventbridge import Scheduler, StatusChangePoller, build_rules, build_schedules
 from local.streams import StreamPoller, build_sources
-from local.template import Resolver, TemplateError, load_template, resources_of_type
+from local.template import ROOT, Resolver, TemplateError, load_template, resources_of_type
 
 LOG = logging.getLogger("local.server")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
+OUTBOX_PATH = "/_local/outbox"
+OUTBOX_FILE_ENV = "LOCAL_OUTBOX_FILE"
+DEFAULT_OUTBOX_FILE = ROOT / ".local" / "outbox.jsonl"
+
+
+def outbox_file() -> Path:
+    """Where the local webhook keeps what it receives (``$LOCAL_OUTBOX_FILE`` overrides)."""
+    return Path(os.environ.get(OUTBOX_FILE_ENV) or DEFAULT_OUTBOX_FILE)
+
+
+class Outbox:
+    """The local stand-in for the ``SignalWebhookUrl`` webhook (a chat channel in AWS): each
+    post is appended as a JSON line to ``path`` and, unless quiet, its links printed."""
+
+    def __init__(self, path: Path, quiet: bool = True) -> None:
+        self.path = path
+        self.quiet = quiet
+        self._lock = threading.Lock()
+
+    def receive(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return json_response(404, apigw.NOT_FOUND)
+        try:
+            post = json.loads(request.body)
+        except ValueError:
+            return json_response(400, {"message": "Bad Request"})
+        if not isinstance(post, dict):
+            return json_response(400, {"message": "Bad Request"})
+        line = json.dumps(post, separators=(",", ":")) + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as outbox:
+                outbox.write(line)
+        if not self.quiet:
+            links = post.get("links") if isinstance(post.get("links"), dict) else {}
+            print(
+                f"decision link for {post.get('recipient')}: approve {links.get('approve')} / deny {links.get('deny')}",
+                flush=True,
+            )
+        return json_response(200, {"ok": True})
 
 
 def _env_string(value: Any) -> str:
@@ -81,10 +127,16 @@ class LocalApi:
     notes: list[str]
     background: list[Any]
     _caller_identity: Callable[[dict[str, Any]], str | None]
+    outbox: Outbox | None = None
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         if len(request.body) > MAX_BODY_BYTES:
             return json_response(413, {"message": "Request Entity Too Large"})
+        if self.outbox is not None and request.raw_path == OUTBOX_PATH:
+            return self.outbox.receive(request)
+        return openapi.docs_response(request.raw_path) or self._route(request)
+
+    def _route(self, request: HttpRequest) -> HttpResponse:
         if request.method == "OPTIONS" and self.cors is not None:
             return self._preflight()
         found = apigw.match_route(self.routes, request.method, request.raw_path)
@@ -143,7 +195,7 @@ def api_base_path(template: dict[str, Any]) -> str:
     return posixpath.commonpath(paths) if paths else "/"
 
 
-def build(origin: str) -> LocalApi:
+def build(origin: str, quiet: bool = True) -> LocalApi:
     """Starts the embedded AWS and assembles everything the template describes; ``origin`` is
     where the server listens (``http://127.0.0.1:8080``)."""
     if not os.environ.get("LOCAL_DEBUG"):
@@ -152,18 +204,22 @@ def build(origin: str) -> LocalApi:
         logging.getLogger("moto").setLevel(logging.CRITICAL)
     aws = EmbeddedAws()
     try:
-        return _assemble(aws, origin)
+        return _assemble(aws, origin, quiet)
     except BaseException:
         aws.stop()
         raise
 
 
-def _assemble(aws: EmbeddedAws, origin: str) -> LocalApi:
+def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
     template = load_template()
     base_path = api_base_path(template)
     overrides = {}
     if "PublicBaseUrl" in template.get("Parameters", {}):
         overrides["PublicBaseUrl"] = origin + base_path  # decision links point at this server
+    outbox = None
+    if "SignalWebhookUrl" in template.get("Parameters", {}):
+        overrides["SignalWebhookUrl"] = origin + OUTBOX_PATH  # links are delivered to this server
+        outbox = Outbox(outbox_file(), quiet)
     resolver = Resolver(template, aws.account_id, parameter_overrides=overrides)
     aws.create_resources(template, resolver)
 
@@ -234,6 +290,7 @@ def _assemble(aws: EmbeddedAws, origin: str) -> LocalApi:
         notes=notes,
         background=background,
         _caller_identity=caller_identity,
+        outbox=outbox,
     )
 
 
@@ -343,7 +400,7 @@ def create(host: str, port: int, quiet: bool = True) -> ServerHandle:
     server = _Server((host, port), _RequestHandler)
     try:
         origin = f"http://{host}:{server.server_address[1]}"
-        api = build(origin)
+        api = build(origin, quiet)
     except BaseException:
         server.server_close()
         raise
@@ -370,6 +427,8 @@ def _banner(handle: ServerHandle) -> str:
     for route in sorted(api.routes, key=lambda route: (route.path, route.method)):
         lines.append(f"  {route.method:<7} {origin}{route.path:<{width}}  -> {route.function.logical_id}")
     lines.extend(f"  ({note})" for note in api.notes)
+    if api.outbox is not None:
+        lines.append(f"  (decision links -> POST {origin}{OUTBOX_PATH} -> {api.outbox.path}, and printed here)")
     lines.append("Data lives in memory (embedded AWS via moto) and is lost when the server stops.")
     lines.append("Get a token: make token USER=alice@example.com [GROUPS=execution-admins]. Ctrl-C stops.")
     return "\n".join(lines)

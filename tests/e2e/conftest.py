@@ -1,7 +1,9 @@
 """End-to-end fixtures: the local server (``make run``'s) as a subprocess, and a tiny client.
 
 ``local_server`` starts ``python -m local --host 127.0.0.1 --port <free> --quiet`` once per
-session with its own signing key (``LOCAL_JWT_KEY_FILE``) and yields the base URL (``.../api/v1``).
+session with its own signing key (``LOCAL_JWT_KEY_FILE``), its own decision-link keyring
+(``LOCAL_SECRETS_FILE``, see ``signal_keyring``) and its own webhook outbox (``LOCAL_OUTBOX_FILE``,
+see ``outbox_file``), and yields the base URL (``.../api/v1``).
 ``api(user, groups=None)`` gives a client whose requests carry a token minted by ``local.token``
 with that key. Everything talks to 127.0.0.1 only.
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,16 +107,39 @@ def jwt_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("local-idp") / "jwt-signing-key.pem"
 
 
+@pytest.fixture(scope="session")
+def signal_keyring() -> dict[str, str]:
+    """The keyring the session's server seals decision links with (its ``SignalKeySecret``)."""
+    return {"current": "k1", "k1": secrets.token_urlsafe(48)}
+
+
+@pytest.fixture(scope="session")
+def outbox_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's server appends each decision-link webhook post, one JSON line each."""
+    return tmp_path_factory.mktemp("local-outbox") / "outbox.jsonl"
+
+
 def _log_tail(path: Path) -> str:
     return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
 
 @pytest.fixture(scope="session")
-def local_server(jwt_key_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def local_server(
+    jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """Runs the local server exactly as ``make run`` does; yields ``http://127.0.0.1:<port>/api/v1``."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("local-server") / "server.log"
-    environment = {**os.environ, "LOCAL_JWT_KEY_FILE": str(jwt_key_file), "PYTHONUNBUFFERED": "1"}
+    server_dir = tmp_path_factory.mktemp("local-server")
+    log_path = server_dir / "server.log"
+    secrets_file = server_dir / "secrets.json"
+    secrets_file.write_text(json.dumps({"SignalKeySecret": signal_keyring}))
+    environment = {
+        **os.environ,
+        "LOCAL_JWT_KEY_FILE": str(jwt_key_file),
+        "LOCAL_SECRETS_FILE": str(secrets_file),
+        "LOCAL_OUTBOX_FILE": str(outbox_file),
+        "PYTHONUNBUFFERED": "1",
+    }
     command = [sys.executable, "-m", "local", "--host", "127.0.0.1", "--port", str(port), "--quiet"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -187,3 +214,75 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, interval: f
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+# -- helpers shared by the end-to-end tests ----------------------------------------------------------
+
+
+def a_user() -> str:
+    return f"user-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def start(client: ApiClient, workflow: str, workflow_input: dict) -> dict:
+    status, body, _ = client.post("/execution", {"workflow": workflow, "input": workflow_input})
+    assert status == 201, body
+    return body
+
+
+def record_state(client: ApiClient, guid: str) -> str:
+    status, body, _ = client.get(f"/executions/{guid}")
+    assert status == 200, body
+    return body["state"]
+
+
+def wait_for_state(client: ApiClient, guid: str, *states: str) -> dict:
+    def ended() -> dict | None:
+        status, body, _ = client.get(f"/executions/{guid}")
+        assert status == 200, body
+        return body if body["state"] in states else None
+
+    return wait_for(ended)
+
+
+def sfn_events(client: ApiClient, guid: str) -> list[str]:
+    status, body, _ = client.get(f"/execution/{guid}")
+    assert status == 200, body
+    return [event["sfn_event_type"] for event in body["history"]]
+
+
+def history(client: ApiClient, guid: str) -> list[dict]:
+    status, body, _ = client.get(f"/execution/{guid}")
+    assert status == 200, body
+    return body["history"]
+
+
+def elevation(approvers: list[str], **extra: Any) -> dict:
+    """An input for the ``default`` (elevation) workflow."""
+    return {"role": "developer", "provider": "aws", "reason": "e2e", "approvers": approvers, **extra}
+
+
+def pending_signal(client: ApiClient, guid: str) -> dict | None:
+    """The caller's pending decision for execution ``guid`` from ``GET /signals``, if any."""
+    status, body, _ = client.get("/signals")
+    assert status == 200, body
+    return next((signal for signal in body["signals"] if signal["guid"] == guid), None)
+
+
+def wait_for_signal(client: ApiClient, guid: str) -> dict:
+    return wait_for(lambda: pending_signal(client, guid))
+
+
+def follow(client: ApiClient, link: str) -> Reply:
+    """Opens a decision link (``http://host:port/api/v1/execution/<id>/signal?input=...``) as ``client``."""
+    url = urllib.parse.urlsplit(link)
+    base_path = urllib.parse.urlsplit(client.base_url).path
+    return client.get(url.path.removeprefix(base_path) + "?" + url.query)
+
+
+def link_path(guid: str, token: str) -> str:
+    """The signal path of execution ``guid`` carrying ``token``, relative to the API's base."""
+    return f"/execution/{guid}/signal?input={urllib.parse.quote(token, safe='')}"
+
+
+def token_of(link: str) -> str:
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["input"][0]

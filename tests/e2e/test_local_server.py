@@ -8,7 +8,7 @@ import hmac
 import json
 import time
 import urllib.parse
-import uuid
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,40 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from local import auth
-from tests.e2e.conftest import ApiClient, Reply, wait_for
+from local.openapi import DOCUMENT
+from tests.e2e.conftest import ApiClient, Reply, a_user, record_state, sfn_events, start, wait_for, wait_for_state
 
 pytestmark = pytest.mark.e2e
-
-
-def a_user() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def start(client: ApiClient, workflow: str, workflow_input: dict) -> dict:
-    status, body, _ = client.post("/execution", {"workflow": workflow, "input": workflow_input})
-    assert status == 201, body
-    return body
-
-
-def record_state(client: ApiClient, guid: str) -> str:
-    status, body, _ = client.get(f"/executions/{guid}")
-    assert status == 200, body
-    return body["state"]
-
-
-def wait_for_state(client: ApiClient, guid: str, *states: str) -> dict:
-    def ended() -> dict | None:
-        status, body, _ = client.get(f"/executions/{guid}")
-        assert status == 200, body
-        return body if body["state"] in states else None
-
-    return wait_for(ended)
-
-
-def sfn_events(client: ApiClient, guid: str) -> list[str]:
-    status, body, _ = client.get(f"/execution/{guid}")
-    assert status == 200, body
-    return [event["sfn_event_type"] for event in body["history"]]
 
 
 def _b64(data: bytes) -> str:
@@ -225,3 +195,15 @@ def test_an_approved_elevation_is_granted_and_a_cancel_revokes_it(api: Callable[
     assert events[-1] == "ExecutionFailed"  # the workflow's own cleanup path ends it as cancelled
     history = json.dumps(alice.get(f"/execution/{guid}").body["history"])
     assert "Revoke" in history
+
+
+def test_serves_the_openapi_document_and_swagger_ui(local_server):
+    with urllib.request.urlopen(f"{local_server}/openapi.json", timeout=10) as response:
+        served = json.loads(response.read())
+    assert served == json.loads(DOCUMENT.read_text())
+    with urllib.request.urlopen(f"{local_server}/docs", timeout=10) as response:
+        page = response.read().decode()
+    assert "/api/v1/openapi.json" in page
+    with urllib.request.urlopen(f"{local_server}/docs/swagger-ui-bundle.js", timeout=10) as response:
+        assert response.headers["content-type"] == "text/javascript"
+        assert len(response.read()) > 100_000

@@ -69,7 +69,11 @@ def seal(link: DecisionLink, keyring: dict[str, str], source: str) -> str:
     nonce = os.urandom(12)
     associated = f"{VERSION}.{kid}".encode()
     sealed = AESGCM(_key(keyring, kid)).encrypt(nonce, _FORMAT.write(event), associated)
-    return f"{VERSION}.{kid}.{base64.urlsafe_b64encode(nonce + sealed).rstrip(b'=').decode()}"
+    return f"{VERSION}.{kid}.{_encode(nonce + sealed)}"
+
+
+def _encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def open_sealed(token: str, keyring: dict[str, str]) -> DecisionLink:
@@ -82,6 +86,10 @@ def open_sealed(token: str, keyring: dict[str, str]) -> DecisionLink:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError) as error:
         raise InvalidRequest(f"{_FIELD}: not a decision link token") from error
+    if _encode(raw) != body:
+        # Only the canonical encoding: the decoder would also take '+' for '-', '/' for '_' and
+        # other values of a last character's unused bits, so one link would have many spellings.
+        raise InvalidRequest(f"{_FIELD}: not a decision link token")
     if len(raw) < 12 + 16:
         raise InvalidRequest(f"{_FIELD}: not a decision link token")
     try:
