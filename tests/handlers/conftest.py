@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from execution_api.repository import ExecutionRepository
 from tests.events import http_event
@@ -67,3 +69,47 @@ def sfn_calls(aws: Stack) -> list[tuple[str, dict[str, Any]]]:
 
     aws.client("stepfunctions").meta.events.register("before-parameter-build.sfn", record)
     return calls
+
+
+@dataclass
+class Fault:
+    """An AWS error raised by the code's own (cached) client before ``operation`` is sent."""
+
+    client: Any
+    operation: str
+    code: str
+    exception: Exception | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def event(self) -> str:
+        return f"before-parameter-build.{self.client.meta.service_model.service_id.hyphenize()}.{self.operation}"
+
+    def __call__(self, params: dict[str, Any], **_: Any) -> None:
+        self.calls.append(params)
+        if self.exception is not None:
+            raise self.exception
+        raise ClientError({"Error": {"Code": self.code, "Message": f"injected {self.code}"}}, self.operation)
+
+    def remove(self) -> None:
+        self.client.meta.events.unregister(self.event, self)
+
+
+@pytest.fixture
+def fail_aws(aws: Stack) -> Iterator[Callable[..., Fault]]:
+    """``fail_aws("stepfunctions", "StopExecution")`` makes every such call of the code under
+    test fail with a ``ClientError`` of ``code`` (or raise ``exception``), by a botocore event
+    hook on the code's cached client, until the fault is ``remove()``d."""
+    faults: list[Fault] = []
+
+    def inject(
+        service: str, operation: str, code: str = "ThrottlingException", exception: Exception | None = None
+    ) -> Fault:
+        fault = Fault(aws.client(service), operation, code, exception)
+        fault.client.meta.events.register(fault.event, fault)
+        faults.append(fault)
+        return fault
+
+    yield inject
+    for fault in faults:
+        fault.remove()

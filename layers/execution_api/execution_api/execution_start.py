@@ -6,7 +6,13 @@ import json
 import uuid
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from execution_api.aws import stepfunctions_client
 from execution_api.catalogue import resolve_workflow, validate_input
@@ -15,6 +21,7 @@ from execution_api.execution_ids import execution_arn, state_machine_name
 from execution_api.idempotency import run_once
 from execution_api.identity import Caller
 from execution_api.models import Execution, StartedExecution, StartExecutionRequest, epoch_millis, utc_now
+from execution_api.observability import logger
 from execution_api.repository import ExecutionRepository
 from execution_api.settings import get_settings
 
@@ -30,6 +37,14 @@ def start_idempotent(
     command_request = request.model_dump(mode="json")
     result = run_once(_start_command, caller.identity, idempotency_key, command_request, lambda_context)
     return StartedExecution.model_validate(result)
+
+
+def _remove_unstarted(repository: ExecutionRepository, guid: str) -> None:
+    """Best effort: if even this fails, the reconciler ends the record as never started."""
+    try:
+        repository.remove_unstarted(guid)
+    except (ClientError, BotoCoreError):
+        logger.warning("could not remove the record of an unstarted execution", extra={"guid": guid})
 
 
 def _start_command(command: dict[str, Any]) -> dict[str, Any]:
@@ -71,9 +86,14 @@ def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
         stepfunctions_client().start_execution(
             stateMachineArn=resolved.state_machine_arn, name=guid, input=json.dumps(payload)
         )
-    except ClientError as error:
-        repository.remove_unstarted(guid)
-        if error.response["Error"]["Code"] in _RETRYABLE:
+    except (ClientError, EndpointConnectionError, ConnectTimeoutError) as error:
+        # Refused, or never delivered: nothing started, so the record goes too.
+        _remove_unstarted(repository, guid)
+        if not isinstance(error, ClientError) or error.response["Error"]["Code"] in _RETRYABLE:
             raise ServiceUnavailable("Step Functions is busy: retry shortly") from error
         raise
+    except ReadTimeoutError as error:
+        # Delivered but unanswered: it may have started. The record stays; the reconciler
+        # keeps it if the execution exists and ends it as ERROR if not.
+        raise ServiceUnavailable("Step Functions did not answer: retry shortly") from error
     return StartedExecution(workflow_id=execution.workflow_id, run_id=guid, status=execution.state.status)

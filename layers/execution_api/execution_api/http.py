@@ -9,9 +9,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from execution_api.errors import (
     Conflict,
@@ -79,6 +83,13 @@ def _validation_error(error: RequestValidationError) -> Response:
     return error_response(HTTPStatus.BAD_REQUEST, f"Invalid request: {summary}", details)
 
 
+def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
+    """A body sent as neither JSON nor a form: a validation failure (400) naming the header; without
+    this the catch-all ``Exception`` handler below would turn it into a 500."""
+    detail = {"field": "content-type", "message": "Unsupported content type: send application/json"}
+    return error_response(HTTPStatus.BAD_REQUEST, f"Invalid request: content-type: {detail['message']}", [detail])
+
+
 def _domain_error(error: DomainError) -> Response:
     return error_response(_STATUS_BY_ERROR[type(error)], error.message, error.details)
 
@@ -98,6 +109,12 @@ def _aws_error(error: ClientError) -> Response:
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
 
 
+def _unreachable(error: BotoCoreError) -> Response:
+    """Connection errors and timeouts after botocore's retries: the caller may retry."""
+    logger.warning("AWS dependency unreachable", extra={"aws_error": type(error).__name__})
+    return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "A dependency is unreachable: retry shortly")
+
+
 def _unexpected(error: Exception) -> Response:
     logger.exception("Unhandled error")
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
@@ -115,9 +132,12 @@ def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=[BASE_PATH])
     app.use(middlewares=[_limit_body_size])
     app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
     app.exception_handler(DomainError)(_domain_error)
     app.exception_handler(ServiceError)(_resolver_error)
     app.exception_handler(ClientError)(_aws_error)
+    app.exception_handler(HTTPClientError)(_unreachable)
+    app.exception_handler(BotocoreConnectionError)(_unreachable)
     app.exception_handler(Exception)(_unexpected)
     return app
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_api.aws import stepfunctions_client
 from execution_api.control import deliver_cancel, stop
 from execution_api.models import Execution, ExecutionState, epoch_millis, utc_now
+from execution_api.observability import logger
 from execution_api.repository import ExecutionRepository
 from execution_api.settings import get_settings
 from execution_api.status_sync import ExecutionStatusChange, apply_status_change
@@ -34,7 +35,12 @@ def reconcile(grace: timedelta) -> dict[str, int]:
     repository = ExecutionRepository(get_settings().table_name)
     outcomes: Counter[str] = Counter()
     for record in repository.unconfirmed_before(utc_now() - grace):
-        outcomes[_repair(repository, record)] += 1
+        try:
+            outcomes[_repair(repository, record)] += 1
+        except (ClientError, BotoCoreError):
+            # One record's trouble (e.g. throttling) must not leave the others unrepaired.
+            logger.warning("could not repair a record; the next pass retries", extra={"guid": record.guid})
+            outcomes["failed"] += 1
     return dict(outcomes)
 
 
