@@ -23,6 +23,15 @@ and ends the execution FAILED instead of ABORTED. Checked with moto 5.2.5: a top
 ``default`` workflow's approval) ends ABORTED, as in AWS; a wait inside a Map state (``batch``
 item ``hang``) ends FAILED with ``States.Runtime``, because moto fails any stop inside a Map,
 with or without this workaround. The record ends TERMINATED either way.
+
+moto thread-safety (local only; found by ``tests/e2e/test_load_invariants.py``): the server
+serves requests and runs executions in many threads, and moto 5.2.5 is not thread-safe in two
+places that then answered 500. ``TransactWriteItems`` deep-copies a table while other threads
+write to it ("dictionary changed size during iteration"): every DynamoDB backend call is
+serialized by one re-entrant lock (they never wait on another thread). A Step Functions
+execution's worker builds its ``env`` in its own thread after ``StartExecution`` returned, so a
+``StopExecution`` of it, or any ``SendTask*`` while any execution is starting, read ``env`` None
+(``AttributeError``): the ``env`` is built before the worker's thread starts instead.
 """
 
 from __future__ import annotations
@@ -77,6 +86,7 @@ class EmbeddedAws:
 
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        _make_moto_thread_safe()
         import boto3  # noqa: PLC0415
 
         # moto replaced boto3's default session; the handlers' clients come from the new one.
@@ -301,6 +311,42 @@ class EmbeddedAws:
             "after-call.sfn.StopExecution",
             lambda http_response, context, **_: _answer_waiting_token(http_response, context, table_name()),
         )
+
+
+def _make_moto_thread_safe() -> None:
+    """See the module docstring."""
+    from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker  # noqa: PLC0415
+
+    if getattr(DynamoDBBackend, "_local_thread_safe", False):
+        return
+    lock = threading.RLock()
+
+    def locked(method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return call
+
+    for name, member in list(vars(DynamoDBBackend).items()):
+        if not name.startswith("_") and callable(member) and not isinstance(member, (staticmethod, classmethod)):
+            setattr(DynamoDBBackend, name, locked(member))
+    DynamoDBBackend._local_thread_safe = True  # type: ignore[attr-defined]
+
+    build_environment = ExecutionWorker._get_evaluation_environment
+    start_worker = ExecutionWorker.start
+
+    def environment(self: Any) -> Any:
+        return self.env if self.env is not None else build_environment(self)
+
+    def start(self: Any) -> None:
+        if self.env is None:
+            self.env = build_environment(self)
+        start_worker(self)
+
+    ExecutionWorker._get_evaluation_environment = environment  # type: ignore[method-assign]
+    ExecutionWorker.start = start  # type: ignore[method-assign]
 
 
 def _serialized(create: Any) -> Any:

@@ -34,9 +34,19 @@ _ERROR_SCHEMA = {
         },
     },
 }
+# A request without a valid token never reaches a function: API Gateway's JWT authorizer answers
+# 401 with its own fixed body (``{"message": "Unauthorized"}``, see ``local.apigw``), which has no
+# ``statusCode``. The layer's own 401 (``Unauthorized``) carries the contract's ``Error`` body, which
+# this schema also accepts.
+_GATEWAY_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}},
+}
+_SCHEMA_BY_ERROR = {"401": "GatewayError"}
 _ERRORS = {
     "400": "Invalid request: the message names the field",
-    "401": "No or invalid token",
+    "401": 'No or invalid token (the authorizer\'s body: {"message": "Unauthorized"})',
     "404": "No such execution, or not the caller's",
     "409": "Not allowed in the execution's current state",
     "413": "Body larger than 256 KiB",
@@ -60,7 +70,9 @@ def _error_responses(path: str) -> dict[str, Any]:
     return {
         code: {
             "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{_SCHEMA_BY_ERROR.get(code, 'Error')}"}}
+            },
         }
         for code, text in sorted(errors.items())
     }
@@ -76,7 +88,7 @@ def build_document() -> dict[str, Any]:
         "servers": [{"url": BASE_PATH}],
         "paths": {},
         "components": {
-            "schemas": {"Error": _ERROR_SCHEMA},
+            "schemas": {"Error": _ERROR_SCHEMA, "GatewayError": _GATEWAY_ERROR_SCHEMA},
             "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
         "security": [{"jwt": []}],

@@ -310,6 +310,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) is routed too, so it gets API Gateway's 404 for an
+        # unmatched route, where BaseHTTPRequestHandler would answer 501 (a server error).
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks = []
@@ -375,6 +382,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: under concurrent clients (and the webhook the
+    # server posts to itself) a busy accept loop overflowed it, and connections stalled on SYN
+    # retransmits or were reset.
+    request_queue_size = 128
 
 
 @dataclass

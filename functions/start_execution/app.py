@@ -12,7 +12,7 @@ from execution_api.models import StartedExecution, StartExecutionRequest
 app = create_app()
 
 
-@app.post("/execution")
+@app.post("/execution", status_code=201)
 def start_execution(
     body: StartExecutionRequest,
     idempotency_key: Annotated[

@@ -3,6 +3,7 @@ domain errors to HTTP status codes and the contract's error body."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -83,11 +84,43 @@ def _validation_error(error: RequestValidationError) -> Response:
     return error_response(HTTPStatus.BAD_REQUEST, f"Invalid request: {summary}", details)
 
 
-def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
-    """A body sent as neither JSON nor a form: a validation failure (400) naming the header; without
-    this the catch-all ``Exception`` handler below would turn it into a 500."""
-    detail = {"field": "content-type", "message": "Unsupported content type: send application/json"}
-    return error_response(HTTPStatus.BAD_REQUEST, f"Invalid request: content-type: {detail['message']}", [detail])
+_UNSUPPORTED_CONTENT_TYPE = {"field": "content-type", "message": "Unsupported content type: send application/json"}
+
+
+def _unsupported_content_type(error: Exception) -> Response:
+    """A body sent as neither JSON nor a form: a validation failure (400) naming the header."""
+    message = f"Invalid request: content-type: {_UNSUPPORTED_CONTENT_TYPE['message']}"
+    return error_response(HTTPStatus.BAD_REQUEST, message, [dict(_UNSUPPORTED_CONTENT_TYPE)])
+
+
+def _body_is_not_utf8(app: APIGatewayHttpResolver) -> bool:
+    """API Gateway base64-encodes a body that is not UTF-8 text; JSON must be."""
+    event = app.current_event
+    if not event.is_base64_encoded or not event.body:
+        return False
+    try:
+        base64.b64decode(event.body).decode("utf-8")
+    except ValueError:
+        return True
+    return False
+
+
+def _value_error(app: APIGatewayHttpResolver) -> Callable[[ValueError], Response]:
+    """Powertools reads the body before validating it and raises a bare ``ValueError`` when it
+    cannot: a body that is not UTF-8 (``UnicodeDecodeError``), a malformed ``multipart/form-data``
+    body (no boundary, bytes it cannot decode). Those are the caller's 400s; any other
+    ``ValueError`` is still unexpected (500)."""
+
+    def handle(error: ValueError) -> Response:
+        content_type = (app.current_event.headers or {}).get("content-type", "")
+        if content_type.strip().lower().startswith("multipart/"):
+            return _unsupported_content_type(error)
+        if isinstance(error, UnicodeDecodeError) and _body_is_not_utf8(app):
+            detail = {"field": "body", "message": "not UTF-8 encoded JSON"}
+            return error_response(HTTPStatus.BAD_REQUEST, "Invalid request: body: not UTF-8 encoded JSON", [detail])
+        return _unexpected(error)
+
+    return handle
 
 
 def _domain_error(error: DomainError) -> Response:
@@ -132,7 +165,10 @@ def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=[BASE_PATH])
     app.use(middlewares=[_limit_body_size])
     app.exception_handler(RequestValidationError)(_validation_error)
+    # Without these two, the catch-all ``Exception`` handler below would turn a body that is not
+    # JSON (``text/plain``, not UTF-8, a malformed multipart body) into a 500.
     app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
+    app.exception_handler(ValueError)(_value_error(app))
     app.exception_handler(DomainError)(_domain_error)
     app.exception_handler(ServiceError)(_resolver_error)
     app.exception_handler(ClientError)(_aws_error)
