@@ -10,6 +10,7 @@ with that key. Everything talks to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -123,13 +124,10 @@ def _log_tail(path: Path) -> str:
     return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
 
-@pytest.fixture(scope="session")
-def local_server(
-    jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+@contextlib.contextmanager
+def _serving(jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, server_dir: Path) -> Iterator[str]:
     """Runs the local server exactly as ``make run`` does; yields ``http://127.0.0.1:<port>/api/v1``."""
     port = _free_port()
-    server_dir = tmp_path_factory.mktemp("local-server")
     log_path = server_dir / "server.log"
     secrets_file = server_dir / "secrets.json"
     secrets_file.write_text(json.dumps({"SignalKeySecret": signal_keyring}))
@@ -154,6 +152,24 @@ def local_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def local_server(
+    jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The server the e2e tests share."""
+    with _serving(jwt_key_file, signal_keyring, outbox_file, tmp_path_factory.mktemp("local-server")) as url:
+        yield url
+
+
+@pytest.fixture
+def isolated_local_server(
+    jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, tmp_path: Path
+) -> Iterator[str]:
+    """A server of its own, for a test whose load must not leave the shared server busy."""
+    with _serving(jwt_key_file, signal_keyring, outbox_file, tmp_path) as url:
+        yield url
 
 
 def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:

@@ -182,7 +182,10 @@ def at_once(*calls: Callable[[], Reply]) -> list[Reply]:
     return [reply for reply in replies if reply is not None]
 
 
-def test_a_bounded_concurrent_load_keeps_every_invariant(local_server: str, token_for: Callable[..., str]) -> None:
+def test_a_bounded_concurrent_load_keeps_every_invariant(
+    isolated_local_server: str, token_for: Callable[..., str]
+) -> None:
+    local_server = isolated_local_server
     began = time.monotonic()
     log = Log()
     world = World()
