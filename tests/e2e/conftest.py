@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from local.token import mint_token
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60
@@ -220,16 +221,9 @@ def anonymous(local_server: str) -> Callable[[str | None], ApiClient]:
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.1) -> Any:
-    """The first truthy ``condition()``; fails after ``timeout`` seconds (the server works in
-    background threads: executions, status-change events, streams)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s")
-        time.sleep(interval)
+    """``wait_until`` with the slower pace of a server that works in background threads
+    (executions, status-change events, streams)."""
+    return wait_until(condition, timeout=timeout, interval=interval)
 
 
 # -- helpers shared by the end-to-end tests ----------------------------------------------------------
