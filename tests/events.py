@@ -9,6 +9,18 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+# The foundation's HTTP endpoints, each with a sample event named after its function.
+FOUNDATION_ENDPOINTS = (
+    "list_executions",
+    "get_execution",
+    "update_execution",
+    "delete_execution",
+    "delete_executions",
+    "start_execution",
+    "describe_execution",
+    "cancel_execution",
+    "terminate_execution",
+)
 UNCHANGED: Any = object()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from execution_api.models import ExecutionState
-from tests.events import http_event, load_event
+from tests.events import FOUNDATION_ENDPOINTS, http_event, load_event
 from tests.http_assertions import assert_error
 from tests.records import PLACEHOLDER_GUID
 
@@ -43,20 +43,7 @@ def test_the_sample_control_event_reaches_its_route(invoke, placeholders, functi
     assert_error(invoke(function, load_event(function)), 409)
 
 
-@pytest.mark.parametrize(
-    "function",
-    [
-        "list_executions",
-        "get_execution",
-        "update_execution",
-        "delete_execution",
-        "delete_executions",
-        "start_execution",
-        "describe_execution",
-        "cancel_execution",
-        "terminate_execution",
-    ],
-)
+@pytest.mark.parametrize("function", FOUNDATION_ENDPOINTS)
 def test_without_an_identity_every_endpoint_is_unauthorized_and_writes_nothing(invoke, make_record, written, function):
     make_record(guid=PLACEHOLDER_GUID, state=ExecutionState.INPROGRESS)
     before = written()
