@@ -21,8 +21,9 @@ already marked the execution stopped, so no state of the workflow runs on; the a
 releases the wait. ``SendTaskFailure`` would not do: once stopped, moto skips the state's Catch
 and ends the execution FAILED instead of ABORTED. Checked with moto 5.2.5: a top-level wait (the
 ``default`` workflow's approval) ends ABORTED, as in AWS; a wait inside a Map state (``batch``
-item ``hang``) ends FAILED with ``States.Runtime``, because moto fails any stop inside a Map,
-with or without this workaround. The record ends TERMINATED either way.
+item ``hang``) ends FAILED with ``States.Runtime`` (``States.QueryEvaluationError`` when the
+stop lands as the Map starts), because moto fails any stop inside a Map, with or without this
+workaround. The record ends TERMINATED either way.
 
 moto thread-safety (local only; found by ``tests/e2e/test_load_invariants.py``): the server
 serves requests and runs executions in many threads, and moto 5.2.5 is not thread-safe in two
@@ -31,7 +32,22 @@ write to it ("dictionary changed size during iteration"): every DynamoDB backend
 serialized by one re-entrant lock (they never wait on another thread). A Step Functions
 execution's worker builds its ``env`` in its own thread after ``StartExecution`` returned, so a
 ``StopExecution`` of it, or any ``SendTask*`` while any execution is starting, read ``env`` None
-(``AttributeError``): the ``env`` is built before the worker's thread starts instead.
+(``AttributeError``): the ``env`` is built before the worker's thread starts instead. And a
+``StopExecution`` that lands while the program sets its first state (``Environment.
+next_state_name``: ``ProgramRunning`` first, the name second, no lock) makes the setter raise
+``RuntimeError`` in the worker's thread, which dies: the execution stays RUNNING with nothing
+after ``ExecutionStarted``. That is what 2 of 6 load runs showed after a create and an
+immediate terminate (the only path found from a stop to such a state; the traceback was not
+captured). A stop now waits (at most ``STOP_WAIT_SECONDS``) until the program has started.
+
+moto streams (local only; found by running the load test before the signal tests): a
+``TransactWriteItems`` that is cancelled (a failed condition, e.g. a decision link clicked
+twice) rolls back by putting a deep copy of the table in its place, stream shard included, so
+every shard iterator handed out before it read a shard that no longer grew and no decision
+link was sent again. ``GetRecords`` here reads the table's current shard, and stream calls take
+the DynamoDB lock, so that no poll sees the records of a transaction that is then rolled back.
+moto also keeps every iterator it ever handed out; ``GetRecords`` drops the one it used
+(``local.streams`` always goes on with ``NextShardIterator``).
 """
 
 from __future__ import annotations
@@ -44,6 +60,7 @@ import re
 import secrets
 import string
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -54,6 +71,7 @@ LOG = logging.getLogger("local.cloud")
 STACK_NAME = "execution-api-local"
 SECRETS_FILE_ENV = "LOCAL_SECRETS_FILE"
 ELEVATION_ROLES = ("admin", "developer", "readonly")
+STOP_WAIT_SECONDS = 2.0
 _IAM_USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _FAKE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -316,6 +334,7 @@ class EmbeddedAws:
 def _make_moto_thread_safe() -> None:
     """See the module docstring."""
     from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend  # noqa: PLC0415
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker  # noqa: PLC0415
 
     if getattr(DynamoDBBackend, "_local_thread_safe", False):
@@ -329,9 +348,21 @@ def _make_moto_thread_safe() -> None:
 
         return call
 
-    for name, member in list(vars(DynamoDBBackend).items()):
-        if not name.startswith("_") and callable(member) and not isinstance(member, (staticmethod, classmethod)):
-            setattr(DynamoDBBackend, name, locked(member))
+    get_records = DynamoDBStreamsBackend.get_records
+
+    def get_current_records(self: Any, iterator_arn: str, limit: int) -> Any:
+        iterator = self.shard_iterators[iterator_arn]
+        iterator.stream_shard = self.dynamodb.get_table(iterator.stream_shard.table.name).stream_shard
+        try:
+            return get_records(self, iterator_arn, limit)
+        finally:
+            del self.shard_iterators[iterator_arn]
+
+    DynamoDBStreamsBackend.get_records = get_current_records  # type: ignore[method-assign]
+    for backend in (DynamoDBBackend, DynamoDBStreamsBackend):
+        for name, member in list(vars(backend).items()):
+            if not name.startswith("_") and callable(member) and not isinstance(member, (staticmethod, classmethod)):
+                setattr(backend, name, locked(member))
     DynamoDBBackend._local_thread_safe = True  # type: ignore[attr-defined]
 
     build_environment = ExecutionWorker._get_evaluation_environment
@@ -347,6 +378,20 @@ def _make_moto_thread_safe() -> None:
 
     ExecutionWorker._get_evaluation_environment = environment  # type: ignore[method-assign]
     ExecutionWorker.start = start  # type: ignore[method-assign]
+    stop_worker = ExecutionWorker.stop
+
+    def stop(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while _program_starting(self.env) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        stop_worker(self, stop_date=stop_date, error=error, cause=cause)
+
+    ExecutionWorker.stop = stop  # type: ignore[method-assign]
+
+
+def _program_starting(env: Any) -> bool:
+    """Before the program has entered its first state (moto's ``Environment``)."""
+    return env._program_state is None or (env.is_running() and env.next_state_name is None)
 
 
 def _serialized(create: Any) -> Any:

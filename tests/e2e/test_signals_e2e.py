@@ -297,3 +297,22 @@ def test_the_links_are_delivered_to_the_webhook_for_each_approver_and_work(
     assert second.status == 200, second.body
     assert second.body["outcome"] == "approved"
     granted(requester, guid)
+
+
+def test_links_are_still_delivered_after_a_cancelled_transaction(
+    api: Callable[..., ApiClient], waiting: Callable[..., tuple[ApiClient, str]], outbox_file: Path
+) -> None:
+    """A bulk delete that names a running execution cancels its DynamoDB transaction; moto rolls
+    that back by swapping the table for a copy, which once left the stream poller on a dead
+    shard (no decision link was delivered after it)."""
+    requester, running = waiting([a_user()])
+    status, body, _ = requester.delete("/executions", {"executionIds": [running]})
+    assert status == 200, body
+    assert body["affected"] == 0
+    assert record_state(requester, running) == "INPROGRESS"
+
+    approver_name = a_user()
+    _, guid = waiting([approver_name])
+
+    wait_for(lambda: outbox_posts(outbox_file, guid))
+    assert wait_for_signal(api(approver_name), guid)["guid"] == guid
