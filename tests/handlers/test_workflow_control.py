@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from execution_api.models import ExecutionState
+from execution_api.models import ExecutionState, utc_now
+from execution_api.repository import record_key
+from execution_api.status_sync import terminal_state
 from tests.events import http_event, load_event
 from tests.functions import function_module
 from tests.http_assertions import assert_bad_request, assert_error
@@ -107,6 +109,88 @@ class TestTerminate:
 
         assert_error(control("terminate_execution", record.guid), 409)
         assert sfn_calls == []
+
+
+class TestEndClaim:
+    """A workflow claims its end (``ending`` on its still-INPROGRESS record) before it ends, so
+    a cancel or terminate either lands first and the workflow ends accordingly, or lands after
+    and gets 409: a record never says cancelled/terminated for an execution that ended on its own."""
+
+    @pytest.fixture
+    def answer(self, aws, repository):
+        sfn = aws.own_client("stepfunctions")
+
+        def send(guid: str, output: dict) -> None:
+            sfn.send_task_success(taskToken=repository.waiting_task_token(guid), output=json.dumps(output))
+
+        return send
+
+    @staticmethod
+    def end_record_only(repository, guid: str, state: ExecutionState) -> None:
+        """What a cancel or terminate does first; its call to Step Functions has not arrived yet."""
+        repository.end_on_request(guid, ALICE, state, utc_now())
+
+    def test_after_the_claim_cancel_and_terminate_are_conflicts(self, aws, control, start_batch, repository):
+        guid = start_batch(["hang"])
+        aws.own_client("dynamodb").update_item(
+            TableName=aws.table_name,
+            Key=record_key(guid),
+            UpdateExpression="SET ending = :o",
+            ExpressionAttributeValues={":o": {"S": "SUCCEEDED"}},
+        )
+
+        for function in ("cancel_execution", "terminate_execution"):
+            reply = control(function, guid)
+            assert_error(reply, 409)
+            assert "finishing" in reply.body["message"]
+        assert repository.get(guid).state is ExecutionState.INPROGRESS
+
+    def test_a_terminate_seen_at_the_claim_ends_the_execution_as_terminated(
+        self, start_batch, repository, sfn_ended, answer
+    ):
+        guid = start_batch(["hang"])
+        self.end_record_only(repository, guid, ExecutionState.TERMINATED)
+
+        answer(guid, {"done": True})
+
+        ended = sfn_ended(repository.get(guid).workflow_id)
+        assert (ended["status"], ended["error"]) == ("FAILED", "ExecutionTerminated")
+        assert terminal_state(ended["status"], ended["error"]) is ExecutionState.TERMINATED
+
+    def test_a_cancel_seen_at_the_claim_ends_the_execution_as_cancelled(
+        self, start_batch, repository, sfn_ended, answer
+    ):
+        guid = start_batch(["hang"])
+        self.end_record_only(repository, guid, ExecutionState.STOPPED)
+
+        answer(guid, {"done": True})
+
+        ended = sfn_ended(repository.get(guid).workflow_id)
+        assert (ended["status"], ended["error"]) == ("FAILED", "ExecutionCancelled")
+
+    def test_a_denial_after_a_cancel_ends_the_elevation_as_cancelled(self, invoke, repository, sfn_ended, answer):
+        body = {
+            "workflow": "default",
+            "input": {"role": "developer", "provider": "aws", "reason": "r", "approvers": [BOB]},
+        }
+        reply = invoke("start_execution", http_event("start_execution", body=body, user=ALICE))
+        assert reply.status == 201, reply
+        guid = reply.body["run_id"]
+        wait_until(lambda: repository.waiting_task_token(guid))
+        self.end_record_only(repository, guid, ExecutionState.STOPPED)
+
+        answer(guid, {"approved": False, "by": [BOB]})
+
+        ended = sfn_ended(repository.get(guid).workflow_id)
+        assert (ended["status"], ended["error"]) == ("FAILED", "ExecutionCancelled")
+
+    def test_a_batch_whose_item_failed_ends_with_that_items_error(self, start_batch, repository, sfn_ended):
+        guid = start_batch(["a", "fail"])
+
+        ended = sfn_ended(repository.get(guid).workflow_id)
+
+        assert (ended["status"], ended["error"]) == ("FAILED", "ItemFailed")
+        assert "cannot be processed" in ended["cause"]
 
 
 class TestStatusSync:

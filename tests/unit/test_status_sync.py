@@ -12,6 +12,7 @@ from execution_api.status_sync import terminal_state
         ("FAILED", None, ExecutionState.ERROR),
         ("FAILED", "States.TaskFailed", ExecutionState.ERROR),
         ("FAILED", "ExecutionCancelled", ExecutionState.STOPPED),
+        ("FAILED", "ExecutionTerminated", ExecutionState.TERMINATED),
         ("FAILED", "States.Timeout", ExecutionState.TIMEOUT),
         ("FAILED", "ApprovalExpired", ExecutionState.TIMEOUT),
         ("FAILED", "ItemTimedOut", ExecutionState.TIMEOUT),

@@ -4,6 +4,13 @@ Cancel and terminate first end the record in one conditional write (ownership an
 running" are its condition), then act on Step Functions. A workflow registers the task token
 of each wait on its record with a condition that the record is still INPROGRESS, so a cancel
 that lands between two waits is seen at the next one: nothing is lost in the gap.
+
+Each workflow also claims its own end before it ends (``ending`` set on the record, on the same
+condition). Whichever comes first wins: after the claim, cancel and terminate get 409 and the
+execution ends as it was going to; before it, the claim fails and the workflow ends as
+``ExecutionCancelled`` (record STOPPED) or ``ExecutionTerminated`` (record TERMINATED, in case
+its ``StopExecution`` has not arrived yet). So a record never says cancelled or terminated for
+an execution that succeeded or failed on its own.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from execution_api.repository import ExecutionRepository
 from execution_api.settings import get_settings
 
 CANCELLED_ERROR = "ExecutionCancelled"
+TERMINATED_ERROR = "ExecutionTerminated"
 
 
 def _repository() -> ExecutionRepository:

@@ -20,7 +20,7 @@ and a date range is a ``BETWEEN`` on ``start_key``. State, workflow and session 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -124,8 +124,8 @@ def from_item(raw: dict[str, Any]) -> Execution:
         owner=item["owner"],
         session_id=item.get("session_id"),
         state=ExecutionState(item["state"]),
-        start_time=item["start_time"],
-        stop_time=item.get("stop_time"),
+        start_time=datetime.fromisoformat(item["start_time"]),
+        stop_time=datetime.fromisoformat(item["stop_time"]) if item.get("stop_time") else None,
         created_on=int(item["created_on"]),
         updated_on=int(item["updated_on"]),
         is_public=bool(item.get("is_public", False)),
@@ -290,7 +290,10 @@ class ExecutionRepository:
                 UpdateExpression=(
                     "SET #state = :state, owner_state = :owner_state, stop_time = :stop, updated_on = :now"
                 ),
-                ConditionExpression="attribute_exists(pk) AND #owner = :owner AND #state = :running",
+                # ``ending``: the workflow has claimed its own end (its last step); too late to stop it.
+                ConditionExpression=(
+                    "attribute_exists(pk) AND #owner = :owner AND #state = :running AND attribute_not_exists(ending)"
+                ),
                 ExpressionAttributeNames={"#state": "state", "#owner": "owner"},
                 ExpressionAttributeValues={
                     ":state": {"S": state.value},
@@ -308,13 +311,13 @@ class ExecutionRepository:
                 raise
             old = error.response.get("Item")
             if old and _deserializer.deserialize(old["owner"]) == owner:
+                if "ending" in old and _deserializer.deserialize(old["state"]) == ExecutionState.INPROGRESS:
+                    raise Conflict("execution is finishing: its workflow has passed its last step") from error
                 raise Conflict("execution is no longer running") from error
             raise NotFound("execution not found") from error
         old_item = response["Attributes"]
         token = old_item.get("wait_token", {}).get("S")
-        ended = from_item(old_item).model_copy(
-            update={"state": state, "stop_time": now, "updated_on": int(now.timestamp() * 1000)}
-        )
+        ended = replace(from_item(old_item), state=state, stop_time=now, updated_on=int(now.timestamp() * 1000))
         return ended, token
 
     def waiting_task_token(self, guid: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from execution_api.control import CANCELLED_ERROR
+from execution_api.control import CANCELLED_ERROR, TERMINATED_ERROR
 from execution_api.models import Execution, ExecutionState, epoch_millis, utc_now
 from execution_api.repository import ExecutionRepository
 from execution_api.settings import get_settings
@@ -38,10 +38,12 @@ def terminal_state(status: str, error: str | None) -> ExecutionState | None:
         return ExecutionState.FINISHED
     if status == "TIMED_OUT" or (status == "FAILED" and error in _TIMEOUT_ERRORS):
         return ExecutionState.TIMEOUT
-    if status == "FAILED":
-        return ExecutionState.STOPPED if error == CANCELLED_ERROR else ExecutionState.ERROR
-    if status == "ABORTED":
+    if status == "FAILED" and error == CANCELLED_ERROR:
+        return ExecutionState.STOPPED
+    if status == "ABORTED" or (status == "FAILED" and error == TERMINATED_ERROR):
         return ExecutionState.TERMINATED
+    if status == "FAILED":
+        return ExecutionState.ERROR
     return None
 
 
