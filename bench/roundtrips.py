@@ -313,7 +313,7 @@ def _scenarios(fx: Fixture) -> list[Scenario]:
             one("PUT", "executions", make=fx.running, body={"state": "STOPPED", "isPublic": True}),
             diagnosis=lambda ops: ops.count("UpdateItem") >= 2,
             why_if_missed=(
-                "executions.update_execution: control.cancel's conditional UpdateItem, then a second "
+                "execution_updates.update_execution: control.cancel's conditional UpdateItem, then a second "
                 "UpdateItem (repository.set_public) for isPublic"
             ),
         ),

@@ -1,8 +1,7 @@
 """DELETE /executions/{id}: delete one ended execution record."""
 
-from execution_api.executions import delete_execution
+from execution_api.execution_deletes import DeleteResult, delete_execution
 from execution_api.http import create_app, current_caller, lambda_entry
-from execution_api.models import DeleteResult
 
 app = create_app()
 

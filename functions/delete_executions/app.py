@@ -1,8 +1,7 @@
 """DELETE /executions: delete up to 100 of the caller's ended execution records."""
 
-from execution_api.executions import delete_executions
+from execution_api.execution_deletes import BulkDeleteRequest, DeleteResult, delete_executions
 from execution_api.http import create_app, current_caller, lambda_entry
-from execution_api.models import BulkDeleteRequest, DeleteResult
 
 app = create_app()
 

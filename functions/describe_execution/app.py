@@ -1,6 +1,6 @@
 """GET /execution/{id}: the execution resource plus its Step Functions history."""
 
-from execution_api.executions import describe_execution
+from execution_api.history import describe_execution
 from execution_api.http import create_app, current_caller, lambda_entry
 
 app = create_app()

@@ -5,9 +5,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from execution_api.execution_start import start_idempotent
+from execution_api.execution_start import StartedExecution, StartExecutionRequest, start_idempotent
 from execution_api.http import create_app, current_caller, lambda_entry
-from execution_api.models import StartedExecution, StartExecutionRequest
 
 app = create_app()
 

@@ -1,8 +1,7 @@
 """PUT /executions/{id}: stop, terminate, or change visibility."""
 
-from execution_api.executions import update_execution
+from execution_api.execution_updates import UpdateExecutionRequest, update_execution
 from execution_api.http import create_app, current_caller, lambda_entry
-from execution_api.models import UpdateExecutionRequest
 
 app = create_app()
 

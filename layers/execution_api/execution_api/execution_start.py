@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -13,19 +13,35 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+from pydantic import BaseModel, ConfigDict, Field
 
 from execution_api.aws import stepfunctions_client
-from execution_api.catalogue import resolve_workflow, validate_input
+from execution_api.catalogue import resolve_workflow
 from execution_api.errors import ServiceUnavailable
 from execution_api.execution_ids import execution_arn, state_machine_name
 from execution_api.idempotency import run_once
 from execution_api.identity import Caller
-from execution_api.models import Execution, StartedExecution, StartExecutionRequest, epoch_millis, utc_now
+from execution_api.models import Execution, epoch_millis, utc_now
 from execution_api.observability import logger
 from execution_api.repository import ExecutionRepository
 from execution_api.settings import get_settings
+from execution_api.workflow_inputs import execution_input
 
 _RETRYABLE = {"ThrottlingException", "ServiceUnavailable", "InternalServerError", "RequestTimeout"}
+
+
+class StartExecutionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workflow: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")]
+    input: dict[str, Any] = Field(default_factory=dict)
+    sessionId: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+
+
+class StartedExecution(BaseModel):
+    workflow_id: str
+    run_id: str
+    status: str
 
 
 def start_idempotent(
@@ -61,9 +77,8 @@ def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
     """
     settings = get_settings()
     resolved = resolve_workflow(request.workflow, settings)
-    workflow_input = validate_input(resolved.workflow, request.input)
     guid = str(uuid.uuid4())
-    payload = {"guid": guid, **resolved.workflow.execution_input(workflow_input, caller.identity, settings)}
+    payload = {"guid": guid, **execution_input(resolved.workflow, request.input, caller.identity, settings)}
     now = utc_now()
     execution = Execution(
         guid=guid,

@@ -1,10 +1,13 @@
-"""Step Functions execution history in the contract's event vocabulary."""
+"""Step Functions execution history in the contract's event vocabulary, and the execution
+resource with its history (``GET /execution/{id}``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from execution_api.aws import stepfunctions_client
+from execution_api.executions import load_owned, render
+from execution_api.identity import Caller
 from execution_api.models import Execution, ExecutionState
 
 _EXECUTION_EVENTS = {
@@ -20,6 +23,8 @@ _STATE_SUFFIXES = ("StateEntered", "StateExited")
 def _event_type(raw_type: str, execution: Execution) -> str:
     if raw_type == "ExecutionFailed" and execution.state is ExecutionState.STOPPED:
         return "WorkflowExecutionCanceled"
+    if raw_type == "ExecutionFailed" and execution.state is ExecutionState.TERMINATED:
+        return "WorkflowExecutionTerminated"
     if raw_type in _EXECUTION_EVENTS:
         return _EXECUTION_EVENTS[raw_type]
     for suffix in _STATE_SUFFIXES:
@@ -59,3 +64,9 @@ def execution_history(execution: Execution) -> list[dict[str, Any]]:
         if not page.get("nextToken"):
             return history
         request["nextToken"] = page["nextToken"]
+
+
+def describe_execution(caller: Caller, execution_id: str) -> dict[str, Any]:
+    """The resource plus ``history`` (the workflow-control ``GET /execution/{id}``)."""
+    execution = load_owned(caller, execution_id, allow_public=True)
+    return {**render(execution), "history": execution_history(execution)}

@@ -1,12 +1,13 @@
-"""The execution model, its states, and the request bodies the API accepts."""
+"""The execution record, its states in both vocabularies, and the clock. Stdlib only: the
+request and response bodies are pydantic models beside the endpoint code that takes them
+(``execution_start``, ``execution_updates``, ``execution_deletes``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal
 
 
 class ExecutionState(StrEnum):
@@ -41,8 +42,12 @@ StateName = Literal["INPROGRESS", "FINISHED", "ERROR", "TERMINATED", "TIMEOUT", 
 StatusName = Literal["running", "completed", "failed", "terminated", "timed_out", "cancelled"]
 
 
-class Execution(BaseModel):
-    """One execution as stored: the single internal model behind both API vocabularies."""
+@dataclass(kw_only=True, slots=True)
+class Execution:
+    """One execution as stored: the single internal model behind both API vocabularies.
+
+    A plain dataclass: records come from our own writes, not from callers, so there is nothing
+    to validate."""
 
     guid: str
     workflow_id: str
@@ -61,46 +66,8 @@ class Execution(BaseModel):
     error: dict[str, Any] | None = None
     is_public: bool = False
     # Who decides the workflow's decision steps, and how many approvals it needs (fixed at start).
-    approvers: list[str] = Field(default_factory=list)
+    approvers: list[str] = field(default_factory=list)
     required_approvals: int = 1
-
-
-class StartExecutionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    workflow: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")]
-    input: dict[str, Any] = Field(default_factory=dict)
-    sessionId: Annotated[str | None, Field(min_length=1, max_length=128)] = None
-
-
-class StartedExecution(BaseModel):
-    workflow_id: str
-    run_id: str
-    status: str
-
-
-class UpdateExecutionRequest(BaseModel):
-    """``PUT /executions/{id}``: only these fields, at least one of them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # Any state name parses: moving to one other than STOPPED/TERMINATED is a 409, not a 400.
-    state: StateName | None = None
-    isPublic: bool | None = None
-
-
-ExecutionId = Annotated[str, Field(min_length=1, max_length=256)]
-
-
-class BulkDeleteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    executionIds: Annotated[list[ExecutionId], Field(min_length=1, max_length=100)]
-
-
-class DeleteResult(BaseModel):
-    raw: list[Any] = Field(default_factory=list)
-    affected: int
 
 
 def utc_now() -> datetime:
