@@ -145,28 +145,21 @@ class TestEndClaim:
             assert "finishing" in reply.body["message"]
         assert repository.get(guid).state is ExecutionState.INPROGRESS
 
-    def test_a_terminate_seen_at_the_claim_ends_the_execution_as_terminated(
-        self, start_batch, repository, sfn_ended, answer
+    @pytest.mark.parametrize(
+        ("ended_as", "error"),
+        [(ExecutionState.TERMINATED, "ExecutionTerminated"), (ExecutionState.STOPPED, "ExecutionCancelled")],
+    )
+    def test_an_end_on_request_seen_at_the_claim_ends_the_execution_the_same_way(
+        self, start_batch, repository, sfn_ended, answer, ended_as, error
     ):
         guid = start_batch(["hang"])
-        self.end_record_only(repository, guid, ExecutionState.TERMINATED)
+        self.end_record_only(repository, guid, ended_as)
 
         answer(guid, {"done": True})
 
         ended = sfn_ended(repository.get(guid).workflow_id)
-        assert (ended["status"], ended["error"]) == ("FAILED", "ExecutionTerminated")
-        assert terminal_state(ended["status"], ended["error"]) is ExecutionState.TERMINATED
-
-    def test_a_cancel_seen_at_the_claim_ends_the_execution_as_cancelled(
-        self, start_batch, repository, sfn_ended, answer
-    ):
-        guid = start_batch(["hang"])
-        self.end_record_only(repository, guid, ExecutionState.STOPPED)
-
-        answer(guid, {"done": True})
-
-        ended = sfn_ended(repository.get(guid).workflow_id)
-        assert (ended["status"], ended["error"]) == ("FAILED", "ExecutionCancelled")
+        assert (ended["status"], ended["error"]) == ("FAILED", error)
+        assert terminal_state(ended["status"], ended["error"]) is ended_as
 
     def test_a_denial_after_a_cancel_ends_the_elevation_as_cancelled(self, invoke, repository, sfn_ended, answer):
         body = {
