@@ -146,11 +146,14 @@ class TestEndClaim:
         assert repository.get(guid).state is ExecutionState.INPROGRESS
 
     @pytest.mark.parametrize(
-        ("ended_as", "error"),
-        [(ExecutionState.TERMINATED, "ExecutionTerminated"), (ExecutionState.STOPPED, "ExecutionCancelled")],
+        ("ended_as", "error", "last_event"),
+        [
+            (ExecutionState.TERMINATED, "ExecutionTerminated", "WorkflowExecutionTerminated"),
+            (ExecutionState.STOPPED, "ExecutionCancelled", "WorkflowExecutionCanceled"),
+        ],
     )
     def test_an_end_on_request_seen_at_the_claim_ends_the_execution_the_same_way(
-        self, start_batch, repository, sfn_ended, answer, ended_as, error
+        self, control, start_batch, repository, sfn_ended, answer, ended_as, error, last_event
     ):
         guid = start_batch(["hang"])
         self.end_record_only(repository, guid, ended_as)
@@ -160,6 +163,7 @@ class TestEndClaim:
         ended = sfn_ended(repository.get(guid).workflow_id)
         assert (ended["status"], ended["error"]) == ("FAILED", error)
         assert terminal_state(ended["status"], ended["error"]) is ended_as
+        assert control("describe_execution", guid).body["history"][-1]["event_type"] == last_event
 
     def test_a_denial_after_a_cancel_ends_the_elevation_as_cancelled(self, invoke, repository, sfn_ended, answer):
         body = {
