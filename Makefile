@@ -44,4 +44,4 @@ bench: $(STAMP)  ## prints a table and writes bench/results.json
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache .local
+	rm -rf $(VENV) .venv-runtime .aws-sam .pytest_cache .ruff_cache .mypy_cache .local

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
-import sys
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench.common import BASE_ENV, FUNCTIONS_DIR, ROOT, function_dirs, http_event, median, print_table
+from bench.runtime import runtime_python
 
 LAYER_DIR = ROOT / "layers" / "execution_api"
 
@@ -53,7 +55,8 @@ gc.callbacks.append(_full_gc)
 _IMPORT_HANDLER = (
     _FULL_GC
     + """
-import importlib.util, json, sys, time
+import importlib.util, json, resource, sys, time
+f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 t0 = time.perf_counter()
 spec = importlib.util.spec_from_file_location("app", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
@@ -61,6 +64,7 @@ sys.modules["app"] = module
 spec.loader.exec_module(module)
 assert callable(module.lambda_handler)
 t1 = time.perf_counter()
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
 full_gc_ms = _gc["ms"]
 first = outcome = None
 if len(sys.argv) > 2:
@@ -88,7 +92,7 @@ t3 = time.perf_counter()
 both = (t1 - t0) + (t3 - t2)
 print(json.dumps({
     "import": t1 - t0, "import_and_client": both, "import_and_first": first, "first_outcome": outcome,
-    "full_gc_ms": full_gc_ms,
+    "full_gc_ms": full_gc_ms, "faults": faults,
 }))
 """
 )
@@ -96,18 +100,21 @@ print(json.dumps({
 _BARE_HANDLER = (
     _FULL_GC
     + """
-import json, time
+import json, resource, time
+f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 t0 = time.perf_counter()
 import boto3
 client = boto3.client("dynamodb")
 def lambda_handler(event, context):
     return {"statusCode": 200}
 t1 = time.perf_counter()
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
 full_gc_ms = _gc["ms"]
 lambda_handler({}, None)
 t2 = time.perf_counter()
 print(json.dumps({
     "import": t1 - t0, "import_and_client": t1 - t0, "import_and_first": t2 - t0, "full_gc_ms": full_gc_ms,
+    "faults": faults,
 }))
 """
 )
@@ -168,10 +175,10 @@ def _env() -> dict[str, str]:
 
 
 def _run(
-    code: str, args: list[str], env: dict[str, str], extra: list[str] | None = None
+    python: str, code: str, args: list[str], env: dict[str, str], extra: list[str] | None = None
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, *(extra or []), "-c", code, *args],
+        [python, *(extra or []), "-c", code, *args],
         env=env,
         cwd=str(ROOT),
         capture_output=True,
@@ -181,22 +188,22 @@ def _run(
     )
 
 
-def _one(target: str, env: dict[str, str]) -> dict[str, float]:
+def _one(python: str, target: str, env: dict[str, str]) -> dict[str, float]:
     if target == "<bare boto3 handler>":
-        proc = _run(_BARE_HANDLER, [], env)
+        proc = _run(python, _BARE_HANDLER, [], env)
     else:
         event = first_event(target)
         args = [str(FUNCTIONS_DIR / target / "app.py")] + ([json.dumps(event)] if event is not None else [])
-        proc = _run(_IMPORT_HANDLER, args, env)
+        proc = _run(python, _IMPORT_HANDLER, args, env)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def importtime_top(target: str, env: dict[str, str], top: int = 5) -> list[dict[str, Any]]:
+def importtime_top(python: str, target: str, env: dict[str, str], top: int = 5) -> list[dict[str, Any]]:
     """``python -X importtime``: the import's time by top-level package (sum of the *self* time
     of every module under it, so nothing is counted twice)."""
-    proc = _run(_IMPORT_HANDLER, [str(FUNCTIONS_DIR / target / "app.py")], env, extra=["-X", "importtime"])
+    proc = _run(python, _IMPORT_HANDLER, [str(FUNCTIONS_DIR / target / "app.py")], env, extra=["-X", "importtime"])
     totals: dict[str, int] = defaultdict(int)
     modules: dict[str, int] = defaultdict(int)
     pattern = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s*(\S+)")
@@ -214,26 +221,36 @@ def importtime_top(target: str, env: dict[str, str], top: int = 5) -> list[dict[
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    runs = 5 if quick else 7
+    runs = 5 if quick else 15
     env = _env()
+    runtime = runtime_python()
+    python = runtime.executable
     targets = ["<bare boto3 handler>", *function_dirs()]
     samples: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
     errors: dict[str, str] = {}
-    _one("<bare boto3 handler>", env)  # let the OS page cache settle; not counted
+    _one(python, "<bare boto3 handler>", env)  # let the OS page cache settle; not counted
     for _ in range(runs):  # round-robin, so that drift hits every target alike
         for target in targets:
             if target in errors:
                 continue
             try:
-                samples[target].append(_one(target, env))
+                samples[target].append(_one(python, target, env))
             except Exception as error:  # noqa: BLE001
                 errors[target] = repr(error)
     bare = median([s["import"] for s in samples["<bare boto3 handler>"]])
-    results: dict[str, Any] = {"runs": runs, "bare_ms": bare * 1000, "functions": {}, "errors": errors}
+    bare_min = min(s["import"] for s in samples["<bare boto3 handler>"])
+    results: dict[str, Any] = {
+        "runs": runs,
+        "python": runtime.version,
+        "deployed_runtime": runtime.deployed,
+        "bare_ms": bare * 1000,
+        "functions": {},
+        "errors": errors,
+    }
     rows: list[list[Any]] = []
     for target in targets:
         if target in errors or not samples[target]:
-            rows.append([target, None, None, None, None, None, None, None, "ERR " + errors.get(target, "")[:60]])
+            rows.append([target, *[None] * 9, "ERR " + errors.get(target, "")[:60]])
             continue
         imp = median([s["import"] for s in samples[target]])
         both = median([s["import_and_client"] for s in samples[target]])
@@ -252,6 +269,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             "first_outcome": samples[target][-1].get("first_outcome"),
             "import_full_gc_ms": median([s["full_gc_ms"] for s in samples[target]]),
             "import_full_gc_ms_runs": [s["full_gc_ms"] for s in samples[target]],
+            "ratio_of_minimums": min(s["import"] for s in samples[target]) / bare_min,
+            "page_faults": median([s["faults"] for s in samples[target]]),
             "met": met,
         }
         rows.append(
@@ -261,23 +280,27 @@ def run(quick: bool = False) -> dict[str, Any]:
                 both * 1000,
                 None if first is None else first * 1000,
                 ratio,
+                results["functions"][target]["ratio_of_minimums"],
                 both / bare,
                 None if first is None else first / bare,
                 median([s["full_gc_ms"] for s in samples[target]]),
+                results["functions"][target]["page_faults"],
                 "-" if met is None else ("ok" if met else "MISS"),
             ]
         )
     print_table(
-        f"3. Cold start: handler module import in a fresh interpreter (median of {runs})",
+        f"3. Cold start: handler module import in a fresh interpreter (median of {runs}), {runtime.note}",
         [
             "function",
             "import ms",
             "+client ms",
             "+first ms",
             "ratio",
+            "min ratio",
             "ratio+client",
             "ratio+first",
             "full gc ms",
+            "faults",
             "<=1.5x",
         ],
         rows,
@@ -288,13 +311,16 @@ def run(quick: bool = False) -> dict[str, Any]:
             "notify_decision:\nno records; sync_status: an event that does not parse; reconcile: none), so cost "
             "moved from the import\nto the first request shows. The target is on the import. full gc ms = time in "
             "generation-2 garbage\ncollections during the import (one costs tens of ms). Bytecode caches are "
-            "warm (Lambda's read-only\n/opt and /var/task have none unless the build ships them)."
+            "warm (Lambda's read-only\n/opt and /var/task have none unless the build ships them). min ratio = "
+            "fastest import / fastest bare\nimport (the least disturbed runs: on a shared VM one import's wall time "
+            "varies by ±30%). faults = minor\npage faults during the import (kernel time that instruction counts, "
+            "3c, leave out)."
         ),
     )
     measured = {name: f["import_ms"] for name, f in results["functions"].items() if name != "<bare boto3 handler>"}
     if measured:
         slowest = max(measured, key=lambda name: measured[name])
-        top = importtime_top(slowest, env)
+        top = importtime_top(python, slowest, env)
         results["slowest"] = slowest
         results["importtime_top"] = top
         print_table(
@@ -308,19 +334,78 @@ def run(quick: bool = False) -> dict[str, Any]:
             why = _why(top)
             results["why"] = why
             print(f"   MISS for {len(misses)} function(s): {why}")
+    results["instructions"] = count_instructions(python, env)
     return results
 
 
 def _why(top: list[dict[str, Any]]) -> str:
     heavy = [t for t in top if t["module"] not in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3")]
-    why = "besides boto3/botocore the import spends: " + ", ".join(
+    return "besides boto3/botocore the import spends: " + ", ".join(
         f"{t['module']} {t['self_ms']:.0f} ms" for t in heavy
     )
-    if any(t["module"] == "aws_xray_sdk" for t in heavy):
-        why += (
-            ". aws_xray_sdk comes from execution_api/observability.py's module-level Tracer() "
-            "(aws-lambda-powertools[tracer]): importing aws_xray_sdk.core builds its global recorder, whose "
-            "sampling connector creates botocore X-Ray clients (service-model JSON) at import time, even "
-            "with POWERTOOLS_TRACE_DISABLED=true"
-        )
-    return why
+
+
+# Instructions, not seconds: the same count for the same code and inputs, whatever else the
+# machine does (wall times of one import vary by ±30% on a shared 2-core VM). The interpreter's
+# own start-up (``pass``) is subtracted from each count.
+_NOTHING = "pass"
+_IMPORT_ONLY = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["app"] = module
+spec.loader.exec_module(module)
+"""
+_BARE_ONLY = """
+import boto3
+client = boto3.client("dynamodb")
+"""
+
+
+def _instructions(python: str, code: str, args: list[str], env: dict[str, str]) -> int:
+    proc = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", code, *args],
+        env={**env, "PYTHONHASHSEED": "0"},
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    match = re.search(r"Collected : (\d+)", proc.stderr)
+    if proc.returncode != 0 or not match:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
+    return int(match.group(1))
+
+
+def count_instructions(python: str, env: dict[str, str]) -> dict[str, Any]:
+    """Section 3c: instructions of each import under callgrind, as a ratio to the bare handler's."""
+    if shutil.which("valgrind") is None:
+        print("\n== 3c. skipped: valgrind not installed (apt-get install valgrind)")
+        return {"skipped": "valgrind not installed"}
+    jobs = {"<startup>": (_NOTHING, []), "<bare boto3 handler>": (_BARE_ONLY, [])}
+    jobs.update({name: (_IMPORT_ONLY, [str(FUNCTIONS_DIR / name / "app.py")]) for name in function_dirs()})
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = {name: pool.submit(_instructions, python, code, args, env) for name, (code, args) in jobs.items()}
+        counts = {name: future.result() for name, future in futures.items()}
+    startup = counts.pop("<startup>")
+    bare = counts["<bare boto3 handler>"] - startup
+    ratios = {name: (count - startup) / bare for name, count in counts.items()}
+    functions = {
+        name: {"instructions": counts[name] - startup, "ratio": ratio, "met": ratio <= 1.5}
+        for name, ratio in ratios.items()
+    }
+    print_table(
+        "3c. Cold start in instructions (callgrind): the import alone, interpreter start-up subtracted",
+        ["function", "M instructions", "ratio", "<=1.5x"],
+        [
+            [name, f["instructions"] / 1e6, f["ratio"], "-" if name.startswith("<") else ("ok" if f["met"] else "MISS")]
+            for name, f in functions.items()
+        ],
+        note=(
+            "repeatable where wall time is not (PYTHONHASHSEED=0): the same code gives the same count. It weighs "
+            "every\ninstruction alike, so memory stalls and page faults are not in it; the wall-time table is the "
+            "time."
+        ),
+    )
+    return {"startup_instructions": startup, "functions": functions}

@@ -7,7 +7,6 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -27,11 +26,12 @@ from bench.common import (
     http_event,
     invoke,
     load_function,
+    load_template,
     print_table,
     wait_until,
 )
+from bench.runtime import runtime_python
 
-LAYER_DIR = ROOT / "layers" / "execution_api"
 # Lambda quotas: 50 MB zipped for a direct upload, 250 MB unzipped for function + all layers.
 ZIPPED_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 250 * 1024 * 1024
@@ -85,21 +85,17 @@ def _sam_build(work: Path) -> dict[str, Any] | None:
     return {"artefacts": artefacts}
 
 
-def _emulated_build(work: Path) -> dict[str, Any]:
-    """Without aws-sam-cli: each function directory zipped as is; the layer as ``sam build``
-    lays it out (python/ + requirements.txt installed + the package), boto3 not included."""
-    artefacts: dict[str, Any] = {}
-    for directory in function_dirs():
-        zipped, unzipped = _zip_dir(ROOT / "functions" / directory, work / f"{directory}.zip")
-        artefacts[directory] = {"zipped": zipped, "unzipped": unzipped}
-    target = work / "layer" / "python"
+def _build_layer(python: str, content: Path, work: Path, name: str) -> dict[str, Any]:
+    """One layer as ``sam build`` lays it out: ``python/`` holding its requirements.txt installed
+    and the packages of its ContentUri, zipped."""
+    target = work / name / "python"
     # pip builds a local project in place (build/, *.egg-info): build from a copy, never the tree.
-    source = work / "layer-src"
-    shutil.copytree(LAYER_DIR, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "*.pyc"))
+    source = work / f"{name}-src"
+    shutil.copytree(content, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "*.pyc"))
     started = time.perf_counter()
     proc = subprocess.run(
         [
-            sys.executable,
+            python,
             "-m",
             "pip",
             "install",
@@ -110,7 +106,7 @@ def _emulated_build(work: Path) -> dict[str, Any]:
             str(target),
             "-r",
             str(source / "requirements.txt"),
-            str(source),
+            *([str(source)] if (source / "pyproject.toml").is_file() else []),
         ],
         capture_output=True,
         text=True,
@@ -120,13 +116,27 @@ def _emulated_build(work: Path) -> dict[str, Any]:
     layer: dict[str, Any] = {"pip_seconds": time.perf_counter() - started}
     if proc.returncode != 0:
         layer["error"] = (proc.stderr or proc.stdout)[-800:]
-    else:
-        for leftover in target.glob("*.egg-info"):
-            shutil.rmtree(leftover, ignore_errors=True)
-        zipped, unzipped = _zip_dir(target, work / "layer.zip", prefix="python/")
-        layer.update({"zipped": zipped, "unzipped": unzipped, "packages": _per_package(target)[:8]})
-    artefacts["<layer>"] = layer
-    return {"artefacts": artefacts}
+        return layer
+    for leftover in target.glob("*.egg-info"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    zipped, unzipped = _zip_dir(target, work / f"{name}.zip", prefix="python/")
+    layer.update({"zipped": zipped, "unzipped": unzipped, "packages": _per_package(target)[:8]})
+    return layer
+
+
+def _emulated_build(work: Path) -> dict[str, Any]:
+    """Without aws-sam-cli: each function directory zipped as is; each layer built with pip on
+    the deployed Python (boto3 not included: the runtime has it)."""
+    artefacts: dict[str, Any] = {}
+    for directory in function_dirs():
+        zipped, unzipped = _zip_dir(ROOT / "functions" / directory, work / f"{directory}.zip")
+        artefacts[directory] = {"zipped": zipped, "unzipped": unzipped}
+    python = runtime_python()
+    for logical_id, spec in load_template()["Resources"].items():
+        if spec["Type"] == "AWS::Serverless::LayerVersion":
+            content = ROOT / spec["Properties"]["ContentUri"]
+            artefacts[f"<layer {logical_id}>"] = _build_layer(python.executable, content, work, logical_id)
+    return {"artefacts": artefacts, "python": python.note}
 
 
 def measure_sizes() -> dict[str, Any]:
@@ -137,8 +147,8 @@ def measure_sizes() -> dict[str, Any]:
             return {"method": "sam build (aws-sam-cli found on PATH), each build artefact zipped", **built}
         result = _emulated_build(work)
         method = (
-            "emulated (aws-sam-cli not installed): functions/<dir>/ zipped; layer = pip install --target "
-            "python/ of layers/execution_api/requirements.txt + the package, zipped"
+            "emulated (aws-sam-cli not installed): functions/<dir>/ zipped; each layer = pip install --target "
+            f"python/ of its requirements.txt + its package, zipped, on {result['python']}"
         )
         if built is not None:
             method += f" (sam build failed: {built['error'][-200:]})"
@@ -404,17 +414,18 @@ def run(quick: bool = False) -> dict[str, Any]:
             rows.append([name, None, None, "ERR " + entry["error"][-80:]])
             continue
         rows.append([name, entry["zipped"] / 1024, entry["unzipped"] / 1024, ""])
-    layer = artefacts.get("<layer>", {})
     print_table(
         "4a. Deployment size (KiB)",
         ["artefact", "zipped KiB", "unzipped KiB", "note"],
         rows,
         note=f"method: {results['sizes']['method']}",
     )
-    if layer.get("packages"):
+    for name, layer in artefacts.items():
+        if not layer.get("packages"):
+            continue
         total = layer["unzipped"]
         print_table(
-            "4a'. Layer content by package (unzipped)",
+            f"4a'. {name}: content by package (unzipped)",
             ["package", "KiB", "share"],
             [[name, size / 1024, f"{100 * size / total:.0f}%"] for name, size in layer["packages"]],
             note=(
