@@ -33,6 +33,8 @@ from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import dynamo_type
 from moto.dynamodb.models.table import Table
 
+from local.cloud import make_moto_thread_safe
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 TEMPLATE = ROOT / "template.yaml"
@@ -196,6 +198,7 @@ def embedded_aws(execute_state_machines: bool = True) -> Iterator[Stack]:
     apply_base_env()
     quiet_moto_logs()
     speed_up_moto_scans()
+    make_moto_thread_safe()
     config: Any = {"stepfunctions": {"execute_state_machine": execute_state_machines}}
     with mock_aws(config=config):
         stack = build_stack()

@@ -105,7 +105,7 @@ class EmbeddedAws:
 
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
-        _make_moto_thread_safe()
+        make_moto_thread_safe()
         import boto3  # noqa: PLC0415
 
         # moto replaced boto3's default session; the handlers' clients come from the new one.
@@ -332,8 +332,9 @@ class EmbeddedAws:
         )
 
 
-def _make_moto_thread_safe() -> None:
-    """See the module docstring."""
+def make_moto_thread_safe() -> None:
+    """See the module docstring. Also for the tests and the bench, whose state machines run
+    beside the test's own calls (a Map's items write the same record concurrently)."""
     from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend  # noqa: PLC0415
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker  # noqa: PLC0415

@@ -19,6 +19,7 @@ from execution_api import aws as aws_clients
 from execution_api.models import ExecutionState
 from execution_api.repository import record_key
 from execution_api.settings import get_settings
+from local.cloud import make_moto_thread_safe
 from tests.cfn import (
     ACCOUNT_ID,
     REGION,
@@ -148,6 +149,7 @@ def embedded_stack() -> Iterator[Stack]:
         }.items():
             patch.setenv(name, value)
         clear_caches()
+        make_moto_thread_safe()
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
             template = load_template()
             values = parameter_defaults(template)
