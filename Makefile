@@ -7,8 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 USER ?= alice@example.com
 GROUPS ?=
+N ?= 10
 
-.PHONY: install run token test lint format bench openapi clean
+.PHONY: install run token test test-repeat lint format bench openapi clean
 
 $(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,12 @@ format: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+test-repeat: $(STAMP)  ## run the concurrency tests N times in a row, stopping at the first failure: make test-repeat N=10
+	@for run in $$(seq $(N)); do \
+		echo "== run $$run of $(N)"; \
+		$(BIN)/python -m pytest -q -m concurrency || { echo "run $$run of $(N) failed"; exit 1; }; \
+	done; echo "$(N) of $(N) runs passed"
 
 openapi: $(STAMP)  ## regenerate openapi.json from the functions' routes
 	$(BIN)/python -m local.openapi

@@ -1,9 +1,16 @@
 """API Gateway (HTTP API, payload format 2.0, JWT authorizer) and Lambda, played locally.
 
 Each ``AWS::Serverless::Function`` of the template is imported from its ``CodeUri`` and called
-with the event and context AWS would give it. One lock per function: like one warm Lambda
-container, a function handles one event at a time (the Powertools resolver keeps the current
-event on the app object).
+with the event and context AWS would give it, one event at a time in the whole process.
+
+Why the whole process, not one function at a time: a Lambda process handles one event at a time,
+and Powertools relies on it. Its resolver keeps the event being handled on a class attribute that
+every function's app shares (``BaseRouter.current_event``), and the Logger keeps the invocation's
+keys on the shared logger. With a lock per function, two functions invoked at once in this one
+process read each other's event: a POST lost its body (400 "body: Field required") and a list
+ran as another caller and returned their executions (``tests/e2e/test_concurrent_requests.py``,
+``tests/test_local_function_runner.py``). Requests are still served by many threads; only the
+handlers' own work is serialized, which the GIL mostly serialized already.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from types import ModuleType
@@ -54,6 +61,10 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+# One event at a time in the process: see the module docstring.
+_INVOCATION_LOCK = threading.Lock()
+
+
 @dataclass
 class LocalFunction:
     logical_id: str
@@ -62,10 +73,9 @@ class LocalFunction:
     memory_mb: int
     timeout_s: int
     account_id: str
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        with self._lock:
+        with _INVOCATION_LOCK:
             context = LambdaContext(self.name, self.memory_mb, self.timeout_s, self.account_id)
             started = time.monotonic()
             result = self.handler(event, context)

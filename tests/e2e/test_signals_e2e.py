@@ -242,6 +242,7 @@ def test_a_link_after_the_execution_ended_is_a_conflict(
     assert record_state(requester, guid) == "TERMINATED"
 
 
+@pytest.mark.concurrency
 def test_two_concurrent_uses_of_one_link_succeed_once(
     api: Callable[..., ApiClient], waiting: Callable[..., tuple[ApiClient, str]]
 ) -> None:

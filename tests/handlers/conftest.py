@@ -79,6 +79,7 @@ class Fault:
     operation: str
     code: str
     exception: Exception | None = None
+    times: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -87,6 +88,8 @@ class Fault:
 
     def __call__(self, params: dict[str, Any], **_: Any) -> None:
         self.calls.append(params)
+        if self.times is not None and len(self.calls) > self.times:
+            return
         if self.exception is not None:
             raise self.exception
         raise ClientError({"Error": {"Code": self.code, "Message": f"injected {self.code}"}}, self.operation)
@@ -99,13 +102,18 @@ class Fault:
 def fail_aws(aws: Stack) -> Iterator[Callable[..., Fault]]:
     """``fail_aws("stepfunctions", "StopExecution")`` makes every such call of the code under
     test fail with a ``ClientError`` of ``code`` (or raise ``exception``), by a botocore event
-    hook on the code's cached client, until the fault is ``remove()``d."""
+    hook on the code's cached client, until the fault is ``remove()``d or, with ``times``, for
+    that many calls."""
     faults: list[Fault] = []
 
     def inject(
-        service: str, operation: str, code: str = "ThrottlingException", exception: Exception | None = None
+        service: str,
+        operation: str,
+        code: str = "ThrottlingException",
+        exception: Exception | None = None,
+        times: int | None = None,
     ) -> Fault:
-        fault = Fault(aws.client(service), operation, code, exception)
+        fault = Fault(aws.client(service), operation, code, exception, times)
         fault.client.meta.events.register(fault.event, fault)
         faults.append(fault)
         return fault

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ClientError
 
+from execution_api import control as control_module
 from execution_api.models import ExecutionState
 from tests.events import http_event
 from tests.functions import function_module
@@ -191,6 +192,34 @@ class TestCancelWhoseSendTaskFailureFailed:
         assert reconcile() == {"synced": 1}
         assert repository.get(guid).state is ExecutionState.STOPPED
         assert unconfirmed() == set()
+
+
+class TestCancelTheWorkflowDoesNotTake:
+    def test_past_the_grace_period_the_execution_is_stopped_and_the_record_stays_stopped(
+        self, reconcile, control, start_batch, repository, fail_aws, sfn_calls, sfn, ended, monkeypatch
+    ):
+        monkeypatch.setattr(control_module, "CANCEL_DELIVERY_SECONDS", 0.2)
+        guid = start_batch(["hang"])
+        token = repository.waiting_task_token(guid)
+        refused = fail_aws("stepfunctions", "SendTaskFailure", code="InvalidToken")
+
+        reply = control("cancel_execution", guid)
+
+        assert reply.status == 200
+        assert len(refused.calls) >= 2  # sent again while the record still held the token
+        record = repository.get(guid)
+        assert record.state is ExecutionState.STOPPED
+        sfn_calls.clear()
+
+        assert reconcile() == {"cancel_forced": 1}
+        stops = [params["executionArn"] for operation, params in sfn_calls if operation == "StopExecution"]
+        assert stops == [record.workflow_id]
+        assert repository.get(guid).state is ExecutionState.STOPPED
+        # Harness clean-up: the embedded Step Functions ends a stopped task-token wait only once
+        # the token is answered.
+        refused.remove()
+        sfn.send_task_success(taskToken=token, output="{}")
+        ended(record.workflow_id)
 
 
 class TestIdempotence:

@@ -78,6 +78,48 @@ class TestCancel:
         ended = sfn_ended(record.workflow_id)
         assert (ended["status"], ended["error"]) == ("FAILED", "ExecutionCancelled")
 
+    def test_a_wait_that_does_not_take_the_cancel_yet_gets_it_again(
+        self, control, start_batch, repository, sfn_ended, fail_aws
+    ):
+        guid = start_batch(["hang"])
+        token = repository.waiting_task_token(guid)
+        not_yet = fail_aws("stepfunctions", "SendTaskFailure", code="InvalidToken", times=2)
+
+        reply = control("cancel_execution", guid)
+
+        assert reply.status == 200
+        assert [params["taskToken"] for params in not_yet.calls] == [token] * 3
+        ended = sfn_ended(repository.get(guid).workflow_id)
+        assert (ended["status"], ended["error"]) == ("FAILED", "ExecutionCancelled")
+
+    def test_a_refused_token_the_workflow_has_moved_on_from_is_not_sent_again(
+        self, control, start_batch, repository, fail_aws, aws, sfn_ended
+    ):
+        guid = start_batch(["hang"])
+        token = repository.waiting_task_token(guid)
+        gone = fail_aws("stepfunctions", "SendTaskFailure", code="TaskTimedOut")
+        # What the workflow's Interrupted step does once it has seen the STOPPED record.
+        own_dynamodb = aws.own_client("dynamodb")
+
+        def workflow_moves_on(**_: object) -> None:
+            own_dynamodb.update_item(
+                TableName=aws.table_name, Key=record_key(guid), UpdateExpression="REMOVE wait_token, wait_step"
+            )
+
+        aws.client("dynamodb").meta.events.register("after-call.dynamodb.UpdateItem", workflow_moves_on)
+        try:
+            reply = control("cancel_execution", guid)
+        finally:
+            aws.client("dynamodb").meta.events.unregister("after-call.dynamodb.UpdateItem", workflow_moves_on)
+
+        assert reply.status == 200
+        assert len(gone.calls) == 1
+        assert repository.get(guid).state is ExecutionState.STOPPED
+        # Harness clean-up: the simulated workflow never got the cancel; give it.
+        gone.remove()
+        aws.own_client("stepfunctions").send_task_failure(taskToken=token, error="ExecutionCancelled")
+        sfn_ended(repository.get(guid).workflow_id)
+
     def test_an_ended_execution_is_a_conflict(self, control, make_record, repository):
         record = make_record(state=ExecutionState.FINISHED)
 

@@ -15,17 +15,23 @@ an execution that succeeded or failed on its own.
 
 from __future__ import annotations
 
+import time
+
 from botocore.exceptions import ClientError
 
 from execution_api.aws import stepfunctions_client
 from execution_api.errors import NotFound
 from execution_api.identity import Caller
 from execution_api.models import Execution, ExecutionState, utc_now
+from execution_api.observability import logger
 from execution_api.repository import ExecutionRepository
 from execution_api.settings import get_settings
 
 CANCELLED_ERROR = "ExecutionCancelled"
 TERMINATED_ERROR = "ExecutionTerminated"
+# What Step Functions answers for a task token whose wait does not (or no longer) take answers.
+GONE_TOKEN_ERRORS = frozenset({"InvalidToken", "TaskTimedOut", "TaskDoesNotExist"})
+CANCEL_DELIVERY_SECONDS = 5.0
 
 
 def _repository() -> ExecutionRepository:
@@ -37,7 +43,7 @@ def cancel(caller: Caller, guid: str) -> Execution:
     workflow runs its own cleanup path before it ends."""
     ended, token = _end(caller, guid, ExecutionState.STOPPED)
     if token:
-        deliver_cancel(token, caller.identity)
+        deliver_cancel(_repository(), guid, token, caller.identity)
     return ended
 
 
@@ -63,11 +69,29 @@ def _end(caller: Caller, guid: str, state: ExecutionState) -> tuple[Execution, s
     return repository.end_on_request(guid, owner, state, utc_now())
 
 
-def deliver_cancel(token: str, by: str) -> None:
-    """Fails the workflow's current wait with ``ExecutionCancelled``. A token that has already
-    moved on is not an error: the workflow sees the cancel at its next wait instead."""
-    try:
-        stepfunctions_client().send_task_failure(taskToken=token, error=CANCELLED_ERROR, cause=f"cancelled by {by}")
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in ("InvalidToken", "TaskTimedOut", "TaskDoesNotExist"):
-            raise
+def deliver_cancel(repository: ExecutionRepository, guid: str, token: str, by: str) -> bool:
+    """Fails the workflow's wait on ``token`` with ``ExecutionCancelled`` until the workflow has
+    the cancel; ``False`` if it still has not after ``CANCEL_DELIVERY_SECONDS`` (the reconciler
+    takes over).
+
+    Step Functions may refuse the token (``InvalidToken``, ``TaskTimedOut``, ``TaskDoesNotExist``)
+    because the wait does not take answers yet or has just ended. Which one the record tells: once
+    the record is STOPPED, the workflow's next conditional write fails and its ``Interrupted`` step
+    removes the token. So while the record still holds the token, the cancel is sent again.
+    """
+    deadline = time.monotonic() + CANCEL_DELIVERY_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            stepfunctions_client().send_task_failure(taskToken=token, error=CANCELLED_ERROR, cause=f"cancelled by {by}")
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in GONE_TOKEN_ERRORS:
+                raise
+        if repository.waiting_task_token(guid) != token:
+            return True
+        if time.monotonic() + pause > deadline:
+            logger.warning("cancel not yet taken by the workflow; the reconciler sends it again", extra={"guid": guid})
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from botocore.exceptions import ClientError
 
 from execution_api.aws import stepfunctions_client
+from execution_api.control import GONE_TOKEN_ERRORS
 from execution_api.errors import Conflict, Forbidden, Gone, InvalidRequest, NotFound, ServiceUnavailable
 from execution_api.execution_ids import guid_from_id
 from execution_api.identity import Caller
@@ -30,7 +31,6 @@ from execution_api.signal_tokens import DECISIONS, DecisionLink, open_sealed, se
 from execution_api.timefmt import iso_millis
 
 DECISION_STEPS = frozenset({"approval"})
-_GONE_TOKEN_ERRORS = {"InvalidToken", "TaskTimedOut", "TaskDoesNotExist"}
 
 
 def _repository() -> DecisionRepository:
@@ -161,7 +161,7 @@ def _resume(state: DecisionState, link: DecisionLink, voter: str, decision: dict
     except ClientError as error:
         assert state.execution is not None
         _repository().undo_vote(state.execution.guid, link.step, link.nonce, voter)
-        if error.response["Error"]["Code"] in _GONE_TOKEN_ERRORS:
+        if error.response["Error"]["Code"] in GONE_TOKEN_ERRORS:
             raise Conflict("the execution is no longer waiting for this decision") from error
         raise ServiceUnavailable("could not resume the workflow: retry the link shortly") from error
 

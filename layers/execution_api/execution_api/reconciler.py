@@ -6,7 +6,8 @@ Every write order leaves at most one kind of gap, and each is closed here:
   calls): the record ends as ERROR (``ExecutionNotStarted``);
 - the execution ended but its status-change event was lost: the same sync as the event runs;
 - the record was ended on request (terminate/cancel) but Step Functions was not told (the
-  second call failed): the stop or the cancel is sent again.
+  second call failed, or the workflow never took the cancel): the stop or the cancel is sent
+  again, and a cancelled execution that still does not take it is stopped.
 
 Only records still marked in the sparse ``ByRunning`` index are looked at, and only once they
 are older than a grace period, so the cost follows the number of unfinished executions.
@@ -63,15 +64,7 @@ def _repair(repository: ExecutionRepository, record: Execution) -> str:
         )
         return "ended_never_started"
     if described["status"] == "RUNNING":
-        if record.state is ExecutionState.TERMINATED:
-            stop(record.workflow_id, RECONCILER)
-            return "terminate_resent"
-        if record.state is ExecutionState.STOPPED:
-            token = repository.waiting_task_token(record.guid)
-            if token:
-                deliver_cancel(token, RECONCILER)
-            return "cancel_resent"
-        return "still_running"
+        return _resend_end_request(repository, record)
     stopped = described.get("stopDate")
     apply_status_change(
         ExecutionStatusChange(
@@ -85,3 +78,19 @@ def _repair(repository: ExecutionRepository, record: Execution) -> str:
         )
     )
     return "synced"
+
+
+def _resend_end_request(repository: ExecutionRepository, record: Execution) -> str:
+    """A running execution whose record was ended on request: the request is sent again."""
+    if record.state is ExecutionState.TERMINATED:
+        stop(record.workflow_id, RECONCILER)
+        return "terminate_resent"
+    if record.state is ExecutionState.STOPPED:
+        token = repository.waiting_task_token(record.guid)
+        if token and deliver_cancel(repository, record.guid, token, RECONCILER):
+            return "cancel_resent"
+        # Past the grace period and still running: the workflow is not going to take the
+        # cancel, so it is stopped. The record stays STOPPED, as the caller was told.
+        stop(record.workflow_id, RECONCILER)
+        return "cancel_forced"
+    return "still_running"
