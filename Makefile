@@ -22,8 +22,9 @@ install: $(STAMP)
 run: $(STAMP)  ## serve the whole API on http://$(HOST):$(PORT)/api/v1 over an embedded AWS
 	$(BIN)/python -m local --host $(HOST) --port $(PORT)
 
-token: $(STAMP)  ## print a JWT the local server accepts: make token USER=bob@example.com [GROUPS=execution-admins]
-	@$(BIN)/python -m local.token --user "$(USER)" $(if $(GROUPS),--groups "$(GROUPS)")
+token: $(STAMP)  ## print a token the local server accepts: make token USER=bob@example.com [GROUPS=security-approvers] [UNVERIFIED=1]
+	@$(BIN)/python -m local.token --user "$(USER)" --issuer "http://$(HOST):$(PORT)/local-idp" \
+		$(if $(GROUPS),--groups "$(GROUPS)") $(if $(UNVERIFIED),--unverified)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

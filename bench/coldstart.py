@@ -35,7 +35,7 @@ FUNCTION_ENV = {
     ),
     "CURSOR_SECRET_NAME": "bench-CursorSecret",
     "ADMIN_GROUP": "execution-admins",
-    "GROUPS_CLAIM": "cognito:groups",
+    "GROUPS_CLAIM": "execution_api_groups",
 }
 
 # Full (generation 2) garbage collections cost tens of ms each; where one lands moves a ratio by

@@ -348,7 +348,7 @@ def http_event(
     """An API Gateway HTTP API payload v2.0 event, as the JWT authorizer passes it."""
     claims: dict[str, Any] = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, user)), "email": user}
     if groups:
-        claims["cognito:groups"] = "[" + " ".join(groups) + "]"
+        claims["execution_api_groups"] = json.dumps(groups)
     all_headers = {"content-type": "application/json", "host": "api.example.com", **(headers or {})}
     now = time.time()
     return {

@@ -70,7 +70,7 @@ class Server:
 
     def token(self, user: str = USER) -> str:
         proc = subprocess.run(
-            [sys.executable, "-m", "local.token", "--user", user],
+            [sys.executable, "-m", "local.token", "--user", user, "--issuer", f"http://{HOST}:{self.port}/local-idp"],
             cwd=str(ROOT),
             env=self.env,
             capture_output=True,

@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,12 +28,32 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KEY_FILE = ROOT / ".local" / "jwt-signing-key.pem"
 KEY_FILE_ENV = "LOCAL_JWT_KEY_FILE"
-# The template's JwtIssuer / JwtAudience parameters have no default: locally they are these.
-# The issuer does not depend on the port the server listens on, so tokens survive a restart.
-ISSUER = "http://127.0.0.1:8080/local-idp"
+TOKEN_TTL_ENV = "LOCAL_TOKEN_TTL_SECONDS"  # noqa: S105 - a variable name
+# The template's JwtIssuer / JwtAudience parameters have no default: locally the issuer is the
+# server's own identity provider (``local.oidc``) at ``<origin>/local-idp``, and these audiences:
+# ``make token``'s, the console's client id and the CLI's.
+ISSUER_PATH = "/local-idp"
+DEFAULT_ISSUER = "http://127.0.0.1:8080" + ISSUER_PATH
 AUDIENCE = "execution-api"
+CONSOLE_CLIENT_ID = "execution-api-console"
+CLI_CLIENT_ID = "execution-api-cli"
+AUDIENCES = (AUDIENCE, CONSOLE_CLIENT_ID, CLI_CLIENT_ID)
+# Group membership: one string claim holding a JSON array (the template's GroupsClaim default).
+GROUPS_CLAIM = "execution_api_groups"
 ALGORITHM = "RS256"
 DEFAULT_TTL_SECONDS = 12 * 3600
+_SUB_NAMESPACE = uuid.UUID("6f1c7a4e-2b8d-4c3e-9a51-0d2e7b9c4f10")
+
+
+def token_ttl_seconds() -> int:
+    """Lifetime of the ID tokens the sign-in endpoints issue (``$LOCAL_TOKEN_TTL_SECONDS``)."""
+    return int(os.environ.get(TOKEN_TTL_ENV) or 3600)
+
+
+def subject_of(email: str) -> str:
+    """A stable ``sub`` per person, as an identity provider with case-insensitive sign-in gives:
+    ``Alice@example.com`` and ``alice@example.com`` are one account."""
+    return str(uuid.uuid5(_SUB_NAMESPACE, email.strip().casefold()))
 
 
 def key_file_path(key_file: str | os.PathLike[str] | None = None) -> Path:
@@ -96,17 +118,36 @@ def mint(
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     key_file: str | os.PathLike[str] | None = None,
     extra_claims: dict[str, Any] | None = None,
+    *,
+    issuer: str = DEFAULT_ISSUER,
+    audience: str = AUDIENCE,
+    email_verified: bool = True,
+    sub: str | None = None,
 ) -> str:
-    """A JWT for ``user`` that the local server accepts."""
+    """An ID token for ``user`` that the local server accepts.
+
+    ``user`` is an email (then ``sub`` is derived from it and ``email`` set) or, without ``@``,
+    the ``sub`` itself (no email). Groups go into ``GROUPS_CLAIM`` as a JSON array in a string:
+    HTTP API flattens array claims to ``[a b]``, which group names with spaces could spoof.
+    """
     key = signing_key(key_file)
     now = int(time.time())
-    claims: dict[str, Any] = {"sub": user, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + ttl_seconds}
+    claims: dict[str, Any] = {"iss": issuer, "aud": audience, "iat": now, "auth_time": now, "exp": now + ttl_seconds}
     if "@" in user:
-        claims["email"] = user
+        claims |= {"sub": sub or subject_of(user), "email": user, "email_verified": email_verified}
+    else:
+        claims["sub"] = sub or user
     if groups:
-        claims["cognito:groups"] = list(groups)
+        claims[GROUPS_CLAIM] = json.dumps(list(groups))
     claims.update(extra_claims or {})
     return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def public_jwk(key_file: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The signing key as a JWK, for ``<issuer>/jwks.json``."""
+    key = signing_key(key_file)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key))
+    return {**jwk, "kid": key.kid, "use": "sig", "alg": ALGORITHM}
 
 
 class InvalidToken(Exception):

@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from local import apigw, openapi
+from local import apigw, auth, openapi
 from local.apigw import HttpRequest, HttpResponse, LocalFunction, Route, json_response
 from local.cloud import EmbeddedAws
 from local.eventbridge import Scheduler, StatusChangePoller, build_rules, build_schedules
+from local.oidc import Client, LocalIdentityProvider
 from local.streams import StreamPoller, build_sources
 from local.template import ROOT, Resolver, TemplateError, load_template, resources_of_type
 
@@ -43,6 +44,7 @@ LOG = logging.getLogger("local.server")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
 OUTBOX_PATH = "/_local/outbox"
 OUTBOX_FILE_ENV = "LOCAL_OUTBOX_FILE"
+ISSUER_ENV = "LOCAL_ISSUER"
 DEFAULT_OUTBOX_FILE = ROOT / ".local" / "outbox.jsonl"
 
 
@@ -127,6 +129,7 @@ class LocalApi:
     notes: list[str]
     background: list[Any]
     _caller_identity: Callable[[dict[str, Any]], str | None]
+    identity_provider: LocalIdentityProvider
     outbox: Outbox | None = None
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -134,7 +137,7 @@ class LocalApi:
             return json_response(413, {"message": "Request Entity Too Large"})
         if self.outbox is not None and request.raw_path == OUTBOX_PATH:
             return self.outbox.receive(request)
-        return openapi.docs_response(request.raw_path) or self._route(request)
+        return self.identity_provider.handle(request) or openapi.docs_response(request.raw_path) or self._route(request)
 
     def _route(self, request: HttpRequest) -> HttpResponse:
         if request.method == "OPTIONS" and self.cors is not None:
@@ -210,10 +213,16 @@ def build(origin: str, quiet: bool = True) -> LocalApi:
         raise
 
 
+def local_issuer(origin: str) -> str:
+    """The local identity provider's issuer: ``$LOCAL_ISSUER``, else ``<origin>/local-idp``."""
+    return os.environ.get(ISSUER_ENV) or origin + auth.ISSUER_PATH
+
+
 def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
     template = load_template()
     base_path = api_base_path(template)
-    overrides = {}
+    issuer = local_issuer(origin)
+    overrides: dict[str, Any] = {"JwtIssuer": issuer}
     if "PublicBaseUrl" in template.get("Parameters", {}):
         overrides["PublicBaseUrl"] = origin + base_path  # decision links point at this server
     outbox = None
@@ -290,6 +299,14 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
         notes=notes,
         background=background,
         _caller_identity=caller_identity,
+        identity_provider=LocalIdentityProvider(
+            origin,
+            issuer,
+            [
+                Client(auth.CONSOLE_CLIENT_ID, redirect_prefix=f"{origin}/console/"),
+                Client(auth.CLI_CLIENT_ID, loopback=True),
+            ],
+        ),
         outbox=outbox,
     )
 
@@ -441,6 +458,7 @@ def _banner(handle: ServerHandle) -> str:
     if api.outbox is not None:
         lines.append(f"  (decision links -> POST {origin}{OUTBOX_PATH} -> {api.outbox.path}, and printed here)")
     lines.append("Data lives in memory (embedded AWS via moto) and is lost when the server stops.")
+    lines.append(f"  (sign-in: OpenID Connect provider {api.identity_provider.issuer}, any user, dev only)")
     lines.append("Get a token: make token USER=alice@example.com [GROUPS=execution-admins]. Ctrl-C stops.")
     return "\n".join(lines)
 

@@ -17,18 +17,19 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-from local.auth import AUDIENCE, ISSUER
+from local.auth import AUDIENCES, DEFAULT_ISSUER
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
-# The local identity provider's issuer/audience, and an approver so that the documented example
-# request (which names none) can be decided locally: `make token USER=approver@example.com`.
+# The local identity provider's issuer (the server overrides it with its own origin's) and
+# audiences, and an approver so that the documented example request (which names none) can be
+# decided locally: `make token USER=approver@example.com`.
 LOCAL_PARAMETERS: dict[str, Any] = {
-    "JwtIssuer": ISSUER,
-    "JwtAudience": [AUDIENCE],
+    "JwtIssuer": DEFAULT_ISSUER,
+    "JwtAudience": list(AUDIENCES),
     "DefaultApprovers": "approver@example.com",
 }
 

@@ -22,6 +22,7 @@ FOUNDATION_ENDPOINTS = (
     "terminate_execution",
 )
 UNCHANGED: Any = object()
+GROUPS_CLAIM = "execution_api_groups"
 
 
 @cache
@@ -35,13 +36,13 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def groups_claim(groups: list[str]) -> str | None:
-    """A list claim as HTTP API passes it to Lambda: flattened to ``[a b]``."""
-    return f"[{' '.join(groups)}]" if groups else None
+    """The groups claim as the identity provider issues it: a JSON array in a string."""
+    return json.dumps(groups) if groups else None
 
 
 def claims_for(user: str, groups: list[str] | None = None) -> dict[str, Any]:
     """Claims of ``user`` (an email); ``sub`` is derived from it."""
-    return {"email": user, "sub": f"sub-{user}", "cognito:groups": groups_claim(groups or [])}
+    return {"email": user, "sub": f"sub-{user}", GROUPS_CLAIM: groups_claim(groups or [])}
 
 
 def http_event(
@@ -82,7 +83,7 @@ def http_event(
     if user:
         merged.update(claims_for(user, groups))
     elif groups is not None:
-        merged["cognito:groups"] = groups_claim(groups)
+        merged[GROUPS_CLAIM] = groups_claim(groups)
     merged.update(claims or {})
     if merged:
         current = event["requestContext"]["authorizer"]["jwt"]["claims"]

@@ -42,7 +42,7 @@ def test_an_http_event_is_an_http_api_v2_event_of_a_template_route(name):
         expected_path = expected_path.replace("{" + key + "}", value)
     assert parsed.rawPath == expected_path
     claims = parsed.requestContext.authorizer.jwt.claims
-    assert {"sub", "email", "iss", "aud", "cognito:groups"} <= set(claims)
+    assert {"sub", "email", "iss", "aud", "execution_api_groups"} <= set(claims)
     if parsed.body is not None:
         json.loads(parsed.body)
 
@@ -78,10 +78,10 @@ def test_overrides_keep_the_event_consistent():
     assert (event["rawQueryString"], event["queryStringParameters"]) == ("a=1+2", {"a": "1 2"})
     assert json.loads(event["body"]) == {"x": 1}
     claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
-    assert (claims["email"], claims["sub"], claims["cognito:groups"]) == (
+    assert (claims["email"], claims["sub"], claims["execution_api_groups"]) == (
         "bob@example.com",
         "sub-bob@example.com",
-        "[g1 g2]",
+        '["g1", "g2"]',
     )
     assert "queryStringParameters" not in http_event("list_executions_filtered", query=None)
     assert "body" not in http_event("update_execution", body=None)

@@ -125,10 +125,29 @@ def _log_tail(path: Path) -> str:
     return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
 
+@pytest.fixture(scope="session")
+def shared_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def local_issuer(shared_port: int) -> str:
+    """The issuer of the session's tokens: the shared server's identity provider. Servers of their
+    own (``isolated_local_server``) take the same issuer, so that one token works on each."""
+    return f"http://127.0.0.1:{shared_port}/local-idp"
+
+
 @contextlib.contextmanager
-def _serving(jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, server_dir: Path) -> Iterator[str]:
+def _serving(
+    jwt_key_file: Path,
+    signal_keyring: dict[str, str],
+    outbox_file: Path,
+    server_dir: Path,
+    issuer: str,
+    port: int | None = None,
+) -> Iterator[str]:
     """Runs the local server exactly as ``make run`` does; yields ``http://127.0.0.1:<port>/api/v1``."""
-    port = _free_port()
+    port = port or _free_port()
     log_path = server_dir / "server.log"
     secrets_file = server_dir / "secrets.json"
     secrets_file.write_text(json.dumps({"SignalKeySecret": signal_keyring}))
@@ -137,6 +156,7 @@ def _serving(jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Pa
         "LOCAL_JWT_KEY_FILE": str(jwt_key_file),
         "LOCAL_SECRETS_FILE": str(secrets_file),
         "LOCAL_OUTBOX_FILE": str(outbox_file),
+        "LOCAL_ISSUER": issuer,
         "PYTHONUNBUFFERED": "1",
     }
     command = [sys.executable, "-m", "local", "--host", "127.0.0.1", "--port", str(port), "--quiet"]
@@ -157,19 +177,25 @@ def _serving(jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Pa
 
 @pytest.fixture(scope="session")
 def local_server(
-    jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, tmp_path_factory: pytest.TempPathFactory
+    jwt_key_file: Path,
+    signal_keyring: dict[str, str],
+    outbox_file: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    local_issuer: str,
+    shared_port: int,
 ) -> Iterator[str]:
     """The server the e2e tests share."""
-    with _serving(jwt_key_file, signal_keyring, outbox_file, tmp_path_factory.mktemp("local-server")) as url:
+    server_dir = tmp_path_factory.mktemp("local-server")
+    with _serving(jwt_key_file, signal_keyring, outbox_file, server_dir, local_issuer, shared_port) as url:
         yield url
 
 
 @pytest.fixture
 def isolated_local_server(
-    jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, tmp_path: Path
+    jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, tmp_path: Path, local_issuer: str
 ) -> Iterator[str]:
     """A server of its own, for a test whose load must not leave the shared server busy."""
-    with _serving(jwt_key_file, signal_keyring, outbox_file, tmp_path) as url:
+    with _serving(jwt_key_file, signal_keyring, outbox_file, tmp_path, local_issuer) as url:
         yield url
 
 
@@ -191,11 +217,11 @@ def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, log_pat
 
 
 @pytest.fixture(scope="session")
-def token_for(jwt_key_file: Path) -> Callable[..., str]:
-    """``token_for(user, groups=None)``: a token the session's server accepts."""
+def token_for(jwt_key_file: Path, local_issuer: str) -> Callable[..., str]:
+    """``token_for(user, groups=None, email_verified=True)``: a token the session's servers accept."""
 
-    def mint(user: str, groups: list[str] | None = None) -> str:
-        return mint_token(user, groups, key_file=jwt_key_file)
+    def mint(user: str, groups: list[str] | None = None, email_verified: bool = True) -> str:
+        return mint_token(user, groups, key_file=jwt_key_file, issuer=local_issuer, email_verified=email_verified)
 
     return mint
 

@@ -40,9 +40,9 @@ def _hs256_with_public_key(key_file: Path, claims: dict) -> str:
     return f"{header}.{payload}.{_b64(signature)}"
 
 
-def _claims(user: str) -> dict:
+def _claims(user: str, issuer: str) -> dict:
     now = int(time.time())
-    return {"sub": user, "email": user, "iss": auth.ISSUER, "aud": auth.AUDIENCE, "iat": now, "exp": now + 600}
+    return {"sub": user, "email": user, "iss": issuer, "aud": auth.AUDIENCE, "iat": now, "exp": now + 600}
 
 
 # -- the JWT authorizer ----------------------------------------------------------------------------
@@ -58,34 +58,41 @@ def test_a_token_in_another_scheme_is_refused(anonymous: Callable[..., ApiClient
     assert reply[:2] == (401, {"message": "Unauthorized"})
 
 
-BAD_TOKENS: dict[str, Callable[[Path], str]] = {
-    "alg none": lambda key_file: jwt.encode(_claims(a_user()), None, algorithm="none"),
-    "HS256 keyed with the public key": lambda key_file: _hs256_with_public_key(key_file, _claims(a_user())),
-    "wrong issuer": lambda key_file: auth.mint(
-        a_user(), key_file=key_file, extra_claims={"iss": "https://cognito-idp.example.com/other"}
+BAD_TOKENS: dict[str, Callable[[Path, str], str]] = {
+    "alg none": lambda key_file, issuer: jwt.encode(_claims(a_user(), issuer), None, algorithm="none"),
+    "HS256 keyed with the public key": lambda key_file, issuer: _hs256_with_public_key(
+        key_file, _claims(a_user(), issuer)
     ),
-    "wrong audience": lambda key_file: auth.mint(a_user(), key_file=key_file, extra_claims={"aud": "another-api"}),
-    "expired": lambda key_file: auth.mint(
-        a_user(), key_file=key_file, extra_claims={"iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}
+    "wrong issuer": lambda key_file, issuer: auth.mint(
+        a_user(), key_file=key_file, issuer=issuer, extra_claims={"iss": "https://cognito-idp.example.com/other"}
     ),
-    "not yet valid": lambda key_file: auth.mint(
-        a_user(), key_file=key_file, extra_claims={"nbf": int(time.time()) + 3600}
+    "wrong audience": lambda key_file, issuer: auth.mint(
+        a_user(), key_file=key_file, issuer=issuer, extra_claims={"aud": "another-api"}
     ),
-    "signed by another key": lambda key_file: jwt.encode(
-        _claims(a_user()),
+    "expired": lambda key_file, issuer: auth.mint(
+        a_user(),
+        key_file=key_file,
+        issuer=issuer,
+        extra_claims={"iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600},
+    ),
+    "not yet valid": lambda key_file, issuer: auth.mint(
+        a_user(), key_file=key_file, issuer=issuer, extra_claims={"nbf": int(time.time()) + 3600}
+    ),
+    "signed by another key": lambda key_file, issuer: jwt.encode(
+        _claims(a_user(), issuer),
         rsa.generate_private_key(public_exponent=65537, key_size=2048),
         algorithm="RS256",
         headers={"kid": auth.signing_key(key_file).kid},
     ),
-    "garbage": lambda key_file: "not-a-jwt",
+    "garbage": lambda key_file, issuer: "not-a-jwt",
 }
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)
 def test_a_bad_token_is_refused(
-    kind: str, anonymous: Callable[..., ApiClient], jwt_key_file: Path, local_server: str
+    kind: str, anonymous: Callable[..., ApiClient], jwt_key_file: Path, local_issuer: str
 ) -> None:
-    token = BAD_TOKENS[kind](jwt_key_file)
+    token = BAD_TOKENS[kind](jwt_key_file, local_issuer)
     assert anonymous(token).get("/executions")[:2] == (401, {"message": "Unauthorized"})
 
 

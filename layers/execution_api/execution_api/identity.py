@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +19,25 @@ class Caller:
 
 
 def _groups(value: Any) -> set[str]:
-    """HTTP API flattens array claims into a string such as ``[admins ops]``."""
+    """The groups claim: a JSON array of names, sent as a string.
+
+    API Gateway's HTTP API flattens an array claim into one string (``["a b", "c"]`` arrives as
+    ``[a b c]``), so a group named ``x execution-admins`` would read as membership of
+    ``execution-admins``. A string holding a JSON array has no such ambiguity; anything else
+    (a flattened array, a bare name, a malformed value) counts as no groups at all.
+    """
     if isinstance(value, list):
-        return {str(group) for group in value}
-    if isinstance(value, str):
-        return {part for part in value.strip("[]").replace(",", " ").split() if part}
-    return set()
+        names = value
+    elif isinstance(value, str):
+        try:
+            names = json.loads(value)
+        except ValueError:
+            return set()
+    else:
+        return set()
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        return set()
+    return set(names)
 
 
 def caller_from_claims(claims: dict[str, Any] | None, groups_claim: str, admin_group: str) -> Caller:

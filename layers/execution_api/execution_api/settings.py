@@ -23,7 +23,7 @@ class Settings(BaseModel):
     disabled_workflows: frozenset[str] = Field(default=frozenset(), alias="DISABLED_WORKFLOWS")
     cursor_secret_name: str = Field(alias="CURSOR_SECRET_NAME")
     admin_group: str = Field(default="execution-admins", alias="ADMIN_GROUP")
-    groups_claim: str = Field(default="cognito:groups", alias="GROUPS_CLAIM")
+    groups_claim: str = Field(default="execution_api_groups", alias="GROUPS_CLAIM")
     idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
     secret_max_age_seconds: int = Field(default=300, alias="SECRET_MAX_AGE_SECONDS")
     signal_key_secret_name: str | None = Field(default=None, alias="SIGNAL_KEY_SECRET_NAME")
