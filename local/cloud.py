@@ -3,14 +3,13 @@ properties. Everything lives in memory and is gone when the process ends.
 
 Local-only provisioning (what a real account and identity store already have):
 
-* IAM groups ``<ElevationGroupPrefix><role>`` for the roles ``admin``, ``developer`` and
-  ``readonly``: the ``default`` (elevation) workflow grants a role by adding the requester to
-  that group with ``aws-sdk:iam:addUserToGroup``.
+* IAM groups ``<ElevationGroupPrefix><group>`` for the roles of the policy (``config/roles.toml``):
+  the grant function adds the requester to its role's group.
 * Secrets get generated values, as CloudFormation would; ``$LOCAL_SECRETS_FILE`` may name a JSON
   file ``{"<logical id>": "<secret string>"}`` whose values are used instead (e.g. a known
   ``SignalKeySecret`` keyring, so that tests can seal decision links the server accepts).
-* An IAM user named exactly after the caller's identity (email claim, else ``sub``), created the
-  first time that caller makes an authenticated request, so that the grant has a user to add.
+* An IAM user named after the caller's verified email (lower case), created the first time that
+  caller makes an authenticated request, so that the grant has a user to add.
 
 moto workaround (local only, never in production code): moto leaves an execution that waits on
 a task token RUNNING after ``StopExecution`` until the token is answered. A botocore
@@ -71,7 +70,6 @@ from local.template import REGION, ROOT, Resolver
 LOG = logging.getLogger("local.cloud")
 STACK_NAME = "execution-api-local"
 SECRETS_FILE_ENV = "LOCAL_SECRETS_FILE"
-ELEVATION_ROLES = ("admin", "developer", "readonly")
 STOP_WAIT_SECONDS = 2.0
 _IAM_USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _FAKE_ENVIRONMENT = {
@@ -300,15 +298,15 @@ class EmbeddedAws:
 
     # -- local-only provisioning ---------------------------------------------------------------
 
-    def create_elevation_groups(self, prefix: str) -> list[str]:
+    def create_elevation_groups(self, names: list[str]) -> None:
+        """The IAM groups the policy's roles grant (an account has them before the stack)."""
         iam = self.client("iam")
-        names = [f"{prefix}{role}" for role in ELEVATION_ROLES]
         for name in names:
             iam.create_group(GroupName=name)
-        return names
 
     def ensure_user(self, identity: str) -> None:
-        """An IAM user named ``identity``, created once (stands in for the identity store)."""
+        """An IAM user named ``identity`` (a caller's verified email), created once: in an account
+        they exist before anyone requests a role."""
         if identity in self._users:
             return
         if not _IAM_USER_NAME.match(identity):

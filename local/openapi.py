@@ -45,7 +45,17 @@ _ERRORS = {
     "500": "Internal server error",
     "503": "A dependency is busy: retry after Retry-After seconds",
 }
-_SIGNAL_ERRORS = {"403": "The link is addressed to someone else", "410": "The link has expired"}
+_SIGNAL_ERRORS = {
+    "403": "The link is addressed to someone else, or to the requester",
+    "410": "The link has expired",
+}
+# The errors only some operations answer, by the end of their path.
+_ERRORS_BY_PATH = {
+    "/signal": _SIGNAL_ERRORS,
+    "/signals/inspect": _SIGNAL_ERRORS,
+    "/audit": {"403": "Only admins read audit trails"},
+    "/execution": {"403": "The caller may not request this role (the roles policy)"},
+}
 
 
 def _http_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -96,7 +106,8 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _error_responses(path: str) -> dict[str, Any]:
-    errors = {**_ERRORS, **(_SIGNAL_ERRORS if path.endswith("/signal") else {})}
+    extra = next((errors for suffix, errors in _ERRORS_BY_PATH.items() if path.endswith(suffix)), {})
+    errors = {**_ERRORS, **extra}
     return {
         code: {
             "description": text,

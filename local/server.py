@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from local import apigw, auth, openapi
 from local.apigw import HttpRequest, HttpResponse, LocalFunction, Route, json_response
+from local.aws_endpoint import EmbeddedAwsEndpoint
 from local.cloud import EmbeddedAws
 from local.eventbridge import Scheduler, StatusChangePoller, build_rules, build_schedules
 from local.oidc import Client, LocalIdentityProvider
@@ -45,6 +46,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
 OUTBOX_PATH = "/_local/outbox"
 OUTBOX_FILE_ENV = "LOCAL_OUTBOX_FILE"
 ISSUER_ENV = "LOCAL_ISSUER"
+CONFIG_DIR_ENV = "LOCAL_CONFIG_DIR"
 DEFAULT_OUTBOX_FILE = ROOT / ".local" / "outbox.jsonl"
 
 
@@ -128,8 +130,9 @@ class LocalApi:
     base_path: str
     notes: list[str]
     background: list[Any]
-    _caller_identity: Callable[[dict[str, Any]], str | None]
+    _caller_principal: Callable[[dict[str, Any]], str | None]
     identity_provider: LocalIdentityProvider
+    aws_endpoint: EmbeddedAwsEndpoint
     outbox: Outbox | None = None
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -137,7 +140,12 @@ class LocalApi:
             return json_response(413, {"message": "Request Entity Too Large"})
         if self.outbox is not None and request.raw_path == OUTBOX_PATH:
             return self.outbox.receive(request)
-        return self.identity_provider.handle(request) or openapi.docs_response(request.raw_path) or self._route(request)
+        return (
+            self.identity_provider.handle(request)
+            or self.aws_endpoint.handle(request)
+            or openapi.docs_response(request.raw_path)
+            or self._route(request)
+        )
 
     def _route(self, request: HttpRequest) -> HttpResponse:
         if request.method == "OPTIONS" and self.cors is not None:
@@ -151,9 +159,9 @@ class LocalApi:
             claims = apigw.authorize(request, route.authorizer)
             if claims is None:
                 return json_response(401, apigw.UNAUTHORIZED, [("www-authenticate", 'Bearer error="invalid_token"')])
-            identity = self._caller_identity(apigw.flatten_claims(claims))
-            if identity:
-                self.aws.ensure_user(identity)
+            principal = self._caller_principal(apigw.flatten_claims(claims))
+            if principal:
+                self.aws.ensure_user(principal)
         event = apigw.build_event(
             request,
             route=route,
@@ -234,18 +242,21 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
 
     log_level = os.environ.get("POWERTOOLS_LOG_LEVEL") or "WARNING"
     os.environ.update(function_environment(template, resolver))
+    # The ConfigLayer's files are the repository's config/ (Lambda mounts them at /opt), or the
+    # directory $LOCAL_CONFIG_DIR names (the tests add roles of their own).
+    os.environ["CONFIG_DIR"] = os.environ.get(CONFIG_DIR_ENV) or str(ROOT / "config")
     os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
 
     # Imported only now: the layer reads its settings from the environment just set.
     from execution_api.api.identity import caller_from_claims  # noqa: PLC0415
+    from execution_api.infra.config import roles_policy  # noqa: PLC0415
     from execution_api.infra.settings import get_settings  # noqa: PLC0415
     from execution_api.models.errors import DomainError  # noqa: PLC0415
 
     aws.install_stop_execution_workaround(lambda: get_settings().table_name)
-    prefix = resolver.parameters.get("ElevationGroupPrefix")
-    if prefix is not None:
-        aws.create_elevation_groups(str(prefix))
+    prefix = get_settings().elevation_group_prefix
+    aws.create_elevation_groups(sorted({f"{prefix}{role.group}" for role in roles_policy().roles.values()}))
 
     globals_ = template.get("Globals", {}).get("Function", {})
     functions = {
@@ -277,12 +288,19 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
         *notes,
     ]
 
-    def caller_identity(claims: dict[str, Any]) -> str | None:
+    def caller_principal(claims: dict[str, Any]) -> str | None:
+        """The IAM user a grant adds to a group: named by the verified email (``models.policy``)."""
         settings = get_settings()
         try:
-            return caller_from_claims(claims, settings.groups_claim, settings.admin_group).identity
+            caller = caller_from_claims(
+                claims,
+                settings.groups_claim,
+                settings.admin_group,
+                trust_unverified_email=settings.trust_unverified_email,
+            )
         except DomainError:
             return None
+        return caller.email.casefold() if caller.email else None
 
     api_ids = [
         logical_id
@@ -298,7 +316,7 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
         base_path=base_path,
         notes=notes,
         background=background,
-        _caller_identity=caller_identity,
+        _caller_principal=caller_principal,
         identity_provider=LocalIdentityProvider(
             origin,
             issuer,
@@ -307,8 +325,14 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
                 Client(auth.CLI_CLIENT_ID, loopback=True),
             ],
         ),
+        aws_endpoint=EmbeddedAwsEndpoint(*_host_and_port(origin)),
         outbox=outbox,
     )
+
+
+def _host_and_port(origin: str) -> tuple[str, int]:
+    parts = urlsplit(origin)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 # -- HTTP ------------------------------------------------------------------------------------------
@@ -457,6 +481,7 @@ def _banner(handle: ServerHandle) -> str:
     lines.extend(f"  ({note})" for note in api.notes)
     if api.outbox is not None:
         lines.append(f"  (decision links -> POST {origin}{OUTBOX_PATH} -> {api.outbox.path}, and printed here)")
+    lines.append(f"  (embedded AWS: aws --endpoint-url {origin}/_aws iam get-group --group-name elevate-developer)")
     lines.append("Data lives in memory (embedded AWS via moto) and is lost when the server stops.")
     lines.append(f"  (sign-in: OpenID Connect provider {api.identity_provider.issuer}, any user, dev only)")
     lines.append("Get a token: make token USER=alice@example.com [GROUPS=execution-admins]. Ctrl-C stops.")

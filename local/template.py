@@ -25,12 +25,10 @@ REGION = "us-east-1"
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
 # The local identity provider's issuer (the server overrides it with its own origin's) and
-# audiences, and an approver so that the documented example request (which names none) can be
-# decided locally: `make token USER=approver@example.com`.
+# audiences.
 LOCAL_PARAMETERS: dict[str, Any] = {
     "JwtIssuer": DEFAULT_ISSUER,
     "JwtAudience": list(AUDIENCES),
-    "DefaultApprovers": "approver@example.com",
 }
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from local.auth import subject_of
+
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 # The foundation's HTTP endpoints, each with a sample event named after its function.
 FOUNDATION_ENDPOINTS = (
@@ -23,6 +25,8 @@ FOUNDATION_ENDPOINTS = (
 )
 UNCHANGED: Any = object()
 GROUPS_CLAIM = "execution_api_groups"
+# The issuer of the sample events' tokens.
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example"
 
 
 @cache
@@ -41,8 +45,20 @@ def groups_claim(groups: list[str]) -> str | None:
 
 
 def claims_for(user: str, groups: list[str] | None = None) -> dict[str, Any]:
-    """Claims of ``user`` (an email); ``sub`` is derived from it."""
-    return {"email": user, "sub": f"sub-{user}", GROUPS_CLAIM: groups_claim(groups or [])}
+    """Claims of ``user`` (a verified email); ``sub`` is derived from it, as the local identity
+    provider derives it (``local.auth.subject_of``)."""
+    return {
+        "iss": ISSUER,
+        "email": user,
+        "email_verified": "true",
+        "sub": subject_of(user),
+        GROUPS_CLAIM: groups_claim(groups or []),
+    }
+
+
+def owner_of(user: str) -> str:
+    """The canonical identity (``<iss>#<sub>``) the API gives ``user``'s requests."""
+    return f"{ISSUER}#{subject_of(user)}"
 
 
 def http_event(

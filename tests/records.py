@@ -9,6 +9,7 @@ from execution_api.dal.executions import ExecutionRepository
 from execution_api.models.catalogue import WORKFLOWS
 from execution_api.models.domain import Execution, ExecutionState, epoch_millis
 from execution_api.models.ids import execution_arn, state_machine_name
+from tests.events import owner_of
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -31,7 +32,8 @@ def new_record(
     is_public: bool = False,
     guid: str | None = None,
 ) -> Execution:
-    """Writes one record; states other than INPROGRESS get a stop time 90 s after the start."""
+    """Writes one record of ``owner`` (an email: the record is owned by that person's canonical
+    identity); states other than INPROGRESS get a stop time 90 s after the start."""
     guid = guid or f"{secrets.token_hex(4)}-0000-4000-8000-{secrets.token_hex(6)}"
     start = start_time or _DEFAULT_START
     arn = workflow_arns[workflow]
@@ -42,7 +44,9 @@ def new_record(
         workflow=workflow,
         agentflow_id=WORKFLOWS[workflow].agentflow_id,
         state_machine_name=state_machine_name(arn),
-        owner=owner,
+        owner=owner_of(owner),
+        owner_display=owner,
+        owner_email=owner,
         session_id=session_id,
         state=state,
         start_time=start,

@@ -163,6 +163,8 @@ def embedded_stack() -> Iterator[Stack]:
             resolver = Resolver({**values, **tables, **secret_arns, **state_machines})
             environment = resolver.resolve(template["Globals"]["Function"]["Environment"]["Variables"])
             environment |= {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
+            # The ConfigLayer's files are the repository's config/ (Lambda mounts them at /opt).
+            environment["CONFIG_DIR"] = str(ROOT / "config")
             stack = Stack(
                 tables, state_machines, secret_arns, {name: str(value) for name, value in environment.items()}
             )

@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import boto3
 import pytest
 
 from local.token import mint_token
@@ -48,6 +50,7 @@ class ApiClient:
 
     base_url: str
     token: str | None = None
+    name: str | None = None  # who the token is for, when a test needs to say
 
     def request(
         self,
@@ -125,6 +128,31 @@ def _log_tail(path: Path) -> str:
     return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
 
+# Roles of the tests' own, merged over the repository's policy (the local stage is dev).
+TEST_ROLES = """
+[roles.flash]
+description = "Test: auto-approved, held for seconds"
+provider = "aws"
+group = "flash"
+requesters = { everyone = true }
+auto_approve = true
+max_duration = "PT30S"
+default_duration = "PT5S"
+reason_required = false
+"""
+
+
+@pytest.fixture(scope="session")
+def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's config/, plus ``TEST_ROLES`` as the dev stage's override."""
+    directory = tmp_path_factory.mktemp("config")
+    shutil.copytree(ROOT / "config", directory, dirs_exist_ok=True)
+    stage = directory / "stages" / "dev"
+    stage.mkdir(parents=True, exist_ok=True)
+    (stage / "roles.toml").write_text(TEST_ROLES)
+    return directory
+
+
 @pytest.fixture(scope="session")
 def shared_port() -> int:
     return _free_port()
@@ -144,6 +172,7 @@ def _serving(
     outbox_file: Path,
     server_dir: Path,
     issuer: str,
+    config_dir: Path,
     port: int | None = None,
 ) -> Iterator[str]:
     """Runs the local server exactly as ``make run`` does; yields ``http://127.0.0.1:<port>/api/v1``."""
@@ -157,6 +186,7 @@ def _serving(
         "LOCAL_SECRETS_FILE": str(secrets_file),
         "LOCAL_OUTBOX_FILE": str(outbox_file),
         "LOCAL_ISSUER": issuer,
+        "LOCAL_CONFIG_DIR": str(config_dir),
         "PYTHONUNBUFFERED": "1",
     }
     command = [sys.executable, "-m", "local", "--host", "127.0.0.1", "--port", str(port), "--quiet"]
@@ -183,19 +213,25 @@ def local_server(
     tmp_path_factory: pytest.TempPathFactory,
     local_issuer: str,
     shared_port: int,
+    config_dir: Path,
 ) -> Iterator[str]:
     """The server the e2e tests share."""
     server_dir = tmp_path_factory.mktemp("local-server")
-    with _serving(jwt_key_file, signal_keyring, outbox_file, server_dir, local_issuer, shared_port) as url:
+    with _serving(jwt_key_file, signal_keyring, outbox_file, server_dir, local_issuer, config_dir, shared_port) as url:
         yield url
 
 
 @pytest.fixture
 def isolated_local_server(
-    jwt_key_file: Path, signal_keyring: dict[str, str], outbox_file: Path, tmp_path: Path, local_issuer: str
+    jwt_key_file: Path,
+    signal_keyring: dict[str, str],
+    outbox_file: Path,
+    tmp_path: Path,
+    local_issuer: str,
+    config_dir: Path,
 ) -> Iterator[str]:
     """A server of its own, for a test whose load must not leave the shared server busy."""
-    with _serving(jwt_key_file, signal_keyring, outbox_file, tmp_path, local_issuer) as url:
+    with _serving(jwt_key_file, signal_keyring, outbox_file, tmp_path, local_issuer, config_dir) as url:
         yield url
 
 
@@ -231,7 +267,7 @@ def api(local_server: str, token_for: Callable[..., str]) -> Callable[..., ApiCl
     """``api(user, groups=None)``: a client authenticated as ``user``."""
 
     def client(user: str, groups: list[str] | None = None) -> ApiClient:
-        return ApiClient(local_server, token_for(user, groups))
+        return ApiClient(local_server, token_for(user, groups), user)
 
     return client
 
@@ -292,16 +328,24 @@ def history(client: ApiClient, guid: str) -> list[dict]:
     return body["history"]
 
 
-def elevation(approvers: list[str], **extra: Any) -> dict:
-    """An input for the ``default`` (elevation) workflow."""
-    return {"role": "developer", "provider": "aws", "reason": "e2e", "approvers": approvers, **extra}
+APPROVERS = "security-approvers"  # the approvers' group of the developer and admin roles (config/roles.toml)
+
+
+def elevation(role: str = "developer", **extra: Any) -> dict:
+    """An input for the ``default`` (elevation) workflow: approvers come from the role's policy."""
+    return {"role": role, "provider": "aws", "reason": "e2e", **extra}
 
 
 def pending_signal(client: ApiClient, guid: str) -> dict | None:
-    """The caller's pending decision for execution ``guid`` from ``GET /signals``, if any."""
-    status, body, _ = client.get("/signals")
-    assert status == 200, body
-    return next((signal for signal in body["signals"] if signal["guid"] == guid), None)
+    """The caller's pending decision for execution ``guid`` from ``GET /signals`` (every page), if any."""
+    query: dict[str, Any] = {"limit": 100}
+    while True:
+        status, body, _ = client.get("/signals", query=query)
+        assert status == 200, body
+        found = next((signal for signal in body["signals"] if signal["guid"] == guid), None)
+        if found or not body["next_token"]:
+            return found
+        query["next_token"] = body["next_token"]
 
 
 def wait_for_signal(client: ApiClient, guid: str) -> dict:
@@ -322,3 +366,21 @@ def link_path(guid: str, token: str) -> str:
 
 def token_of(link: str) -> str:
     return urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["input"][0]
+
+
+def embedded_aws(base_url: str, service: str) -> Any:
+    """A boto3 client of the server's embedded AWS (``<origin>/_aws``), as a user would look."""
+    origin = base_url.removesuffix("/api/v1")
+    return boto3.client(
+        service,
+        endpoint_url=f"{origin}/_aws",
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def group_members(base_url: str, group: str) -> set[str]:
+    """Who is in IAM group ``group`` of the server's embedded AWS."""
+    users = embedded_aws(base_url, "iam").get_group(GroupName=group)["Users"]
+    return {user["UserName"] for user in users}

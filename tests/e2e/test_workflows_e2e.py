@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.e2e.conftest import (
+    APPROVERS,
     ApiClient,
     a_user,
     elevation,
@@ -35,10 +36,6 @@ def entered(events: list[dict], state: str) -> bool:
     return any(event["sfn_event_type"].endswith("StateEntered") and event.get("state") == state for event in events)
 
 
-def task_succeeded(events: list[dict], resource: str) -> bool:
-    return any(event["sfn_event_type"] == "TaskSucceeded" and event.get("resource") == resource for event in events)
-
-
 def ended_history(client: ApiClient, guid: str) -> list[dict]:
     """The history once Step Functions has ended the execution (the last event says how)."""
 
@@ -51,16 +48,21 @@ def ended_history(client: ApiClient, guid: str) -> list[dict]:
 
 def approved_and_granted(api: Callable[..., ApiClient]) -> tuple[ApiClient, str]:
     """An elevation that an approver approved through the link from ``GET /signals``, holding its grant."""
-    approver_name = a_user()
-    requester, approver = api(a_user()), api(approver_name)
-    guid = start(requester, "default", elevation([approver_name]))["run_id"]
+    requester, approver = api(a_user()), api(a_user(), [APPROVERS])
+    guid = start(requester, "default", elevation())["run_id"]
     status, body, _ = follow(approver, wait_for_signal(approver, guid)["approve_url"])
     assert status == 200, body
     assert body["outcome"] == "approved"
     events = wait_for(lambda: (events := history(requester, guid)) and entered(events, "HoldGrant") and events)
-    assert task_succeeded(events, "addUserToGroup"), events  # the requester is in the role's IAM group
+    assert entered(events, "Grant"), events  # the grant function answered the grant step
     assert not entered(events, "GrantFailed"), events
     return requester, guid
+
+
+def grant_of(client: ApiClient, guid: str, state: str) -> dict:
+    return wait_for(
+        lambda: (grant := client.get(f"/executions/{guid}").body.get("grant") or {})["state"] == state and grant
+    )
 
 
 # -- elevation ---------------------------------------------------------------------------------------
@@ -76,15 +78,14 @@ def test_an_approved_elevation_is_granted_and_a_cancel_revokes_it_and_stops_the_
     assert body == {"status": "ok", "message": "Workflow cancellation signal sent"}
 
     events = ended_history(requester, guid)
-    assert entered(events, "Revoke"), events
-    assert task_succeeded(events, "removeUserFromGroup"), events  # the cleanup took the group away
     assert events[-1]["event_type"] == "WorkflowExecutionCanceled"
     record = wait_for_state(requester, guid, *ENDED)
     assert record["state"] == "STOPPED"
     assert record["status"] == "cancelled"
+    assert grant_of(requester, guid, "revoked")["cause"] == "cancelled"  # the end revoked the grant
 
 
-def test_terminating_a_granted_elevation_runs_no_cleanup(api: Callable[..., ApiClient]) -> None:
+def test_terminating_a_granted_elevation_still_revokes_it(api: Callable[..., ApiClient]) -> None:
     requester, guid = approved_and_granted(api)
 
     status, body, _ = requester.post(f"/execution/{guid}/terminate")
@@ -93,15 +94,13 @@ def test_terminating_a_granted_elevation_runs_no_cleanup(api: Callable[..., ApiC
 
     events = ended_history(requester, guid)
     assert events[-1]["event_type"] == "WorkflowExecutionTerminated"
-    assert not entered(events, "Revoke"), events  # forceful: the requester stays in the group
-    assert not task_succeeded(events, "removeUserFromGroup"), events
     assert record_state(requester, guid) == "TERMINATED"
+    assert grant_of(requester, guid, "revoked")["cause"] == "terminated"  # forceful, yet no access left
 
 
 def test_a_denied_elevation_finishes_denied_and_grants_nothing(api: Callable[..., ApiClient]) -> None:
-    requester_name, approver_name = a_user(), a_user()
-    requester, approver = api(requester_name), api(approver_name)
-    guid = start(requester, "default", elevation([approver_name]))["run_id"]
+    requester, approver = api(a_user()), api(a_user(), [APPROVERS])
+    guid = start(requester, "default", elevation())["run_id"]
 
     status, body, _ = follow(approver, wait_for_signal(approver, guid)["deny_url"])
     assert status == 200, body
@@ -111,8 +110,8 @@ def test_a_denied_elevation_finishes_denied_and_grants_nothing(api: Callable[...
     assert record["state"] == "FINISHED"
     assert record["output"]["decision"] == "denied"
     assert record["output"]["granted"] is False
-    assert record["output"]["denied_by"] == approver_name
-    assert not task_succeeded(history(requester, guid), "addUserToGroup")
+    assert record["output"]["denied_by"] == approver.name
+    assert not entered(history(requester, guid), "Grant")
 
 
 # -- batch ---------------------------------------------------------------------------------------------
@@ -203,7 +202,7 @@ def test_cancel_or_terminate_of_another_users_execution_is_not_found(
     action: str, api: Callable[..., ApiClient]
 ) -> None:
     owner, stranger = api(a_user()), api(a_user())
-    guid = start(owner, "default", elevation([a_user()]))["run_id"]
+    guid = start(owner, "default", elevation())["run_id"]
 
     status, body, _ = stranger.post(f"/execution/{guid}/{action}")
     assert status == 404, body

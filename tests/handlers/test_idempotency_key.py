@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cfn import load_template, resources_of_type
-from tests.events import http_event
+from tests.events import http_event, owner_of
 from tests.http_assertions import assert_error
 from tests.records import ALICE, BOB
 
@@ -83,7 +83,7 @@ def test_two_users_with_the_same_key_get_two_executions(post, started, records, 
     assert (alices.status, bobs.status) == (201, 201)
     assert alices.body["workflow_id"] != bobs.body["workflow_id"]
     assert sorted(started()) == sorted([alices.body["run_id"], bobs.body["run_id"]])
-    assert sorted(item["owner"]["S"] for item in records()) == sorted([ALICE, BOB])
+    assert sorted(item["owner"]["S"] for item in records()) == sorted([owner_of(ALICE), owner_of(BOB)])
     assert len(idempotency_items()) == 2
 
 

@@ -65,7 +65,7 @@ def aws(_module_stack, catalog, monkeypatch):
 
 
 def alice(catalog: list[Execution]) -> list[Execution]:
-    return [record for record in catalog if record.owner == ALICE]
+    return [record for record in catalog if record.owner_display == ALICE]
 
 
 def test_lists_only_the_callers_executions_newest_first_with_the_total(list_as, catalog):
@@ -180,7 +180,7 @@ class TestGuidFilter:
         assert guids(list_as({"guid": target.guid, "endDate": "2024-03-01"})) == []
 
     def test_does_not_reveal_another_users_execution(self, list_as, catalog):
-        bobs = next(record for record in catalog if record.owner == BOB)
+        bobs = next(record for record in catalog if record.owner_display == BOB)
 
         reply = list_as({"guid": bobs.guid})
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
+from execution_api.dal.keys import record_key
 from execution_api.infra.observability import logger
 from execution_api.models.domain import ExecutionState
 from tests.events import http_event
@@ -22,10 +23,19 @@ from tests.functions import function_module
 from tests.polling import wait_until
 from tests.records import ALICE, BOB
 
+GROUP = "elevate-developer"  # the developer role's group (config/roles.toml)
+APPROVERS = ["security-approvers"]
 
-def api_event(route: str, user: str, path_parameters: dict[str, str], query: dict[str, str] | None = None) -> dict:
+
+def api_event(
+    route: str,
+    user: str,
+    path_parameters: dict[str, str],
+    query: dict[str, str] | None = None,
+    groups: list[str] | None = None,
+) -> dict:
     """An HTTP API event for ``route`` (``"GET /api/v1/..."``), from a sample event of another route."""
-    event = http_event("cancel_execution", user=user, query=query, path_parameters={"id": "x"})
+    event = http_event("cancel_execution", user=user, groups=groups, query=query, path_parameters={"id": "x"})
     method, path = route.split(" ", 1)
     event["routeKey"] = event["requestContext"]["routeKey"] = route
     event["pathParameters"] = path_parameters
@@ -64,13 +74,19 @@ def elevation_target(aws):
     """The IAM group and user the default workflow grants (so the grant succeeds and the
     workflow reaches its second, "hold" wait)."""
     iam = aws.own_client("iam")
-    iam.create_group(GroupName="elevate-dev")
+    iam.create_group(GroupName=GROUP)
     iam.create_user(UserName=ALICE)
     yield
-    for user in iam.get_group(GroupName="elevate-dev")["Users"]:
-        iam.remove_user_from_group(GroupName="elevate-dev", UserName=user["UserName"])
+    for user in iam.get_group(GroupName=GROUP)["Users"]:
+        iam.remove_user_from_group(GroupName=GROUP, UserName=user["UserName"])
     iam.delete_user(UserName=ALICE)
-    iam.delete_group(GroupName="elevate-dev")
+    iam.delete_group(GroupName=GROUP)
+
+
+def stream_of(aws, guid: str) -> dict:
+    """The stream event of the record as it is now (what Lambda's event source would deliver)."""
+    item = aws.own_client("dynamodb").get_item(TableName=aws.table_name, Key=record_key(guid))["Item"]
+    return {"Records": [{"eventName": "MODIFY", "dynamodb": {"NewImage": item, "OldImage": {}}}]}
 
 
 def secret_values(aws) -> list[str]:
@@ -84,38 +100,34 @@ def test_an_approval_flow_logs_no_token_and_no_secret(
     aws, invoke, lambda_context, repository, settings_env, elevation_target, read_logs
 ):
     settings_env(PUBLIC_URL="https://api.example.test", RECONCILE_GRACE_SECONDS="0")
-    sfn, dynamodb = aws.own_client("stepfunctions"), aws.own_client("dynamodb")
+    sfn = aws.own_client("stepfunctions")
 
     started = invoke(
         "start_execution",
         http_event(
             "start_execution",
             user=ALICE,
-            body={
-                "workflow": "default",
-                "input": {"role": "dev", "provider": "aws", "reason": "x", "approvers": [BOB]},
-            },
+            body={"workflow": "default", "input": {"role": "developer", "provider": "aws", "reason": "x"}},
         ),
     )
     assert started.status == 201, started
     guid = started.body["run_id"]
     approval_token = wait_until(lambda: repository.waiting_task_token(guid))
+    assert function_module("notify_decision").lambda_handler(stream_of(aws, guid), lambda_context) == {"announced": 1}
 
-    item = dynamodb.get_item(TableName=aws.table_name, Key={"pk": {"S": f"EXEC#{guid}"}, "sk": {"S": "RECORD"}})
-    stream = {"Records": [{"eventName": "MODIFY", "dynamodb": {"NewImage": item["Item"], "OldImage": {}}}]}
-    assert function_module("notify_decision").lambda_handler(stream, lambda_context) == {"announced": 1}
-
-    signals = invoke("list_signals", api_event("GET /api/v1/signals", BOB, {})).body["signals"]
-    links = {signals[0]["approve_url"], signals[0]["deny_url"]}
-    link_tokens = [parse_qs(urlsplit(link).query)["input"][0] for link in links]
-    approve = parse_qs(urlsplit(signals[0]["approve_url"]).query)["input"][0]
+    signals = invoke("list_signals", api_event("GET /api/v1/signals", BOB, {}, groups=APPROVERS)).body["signals"]
+    links = {signals[0]["approve_url"], signals[0]["deny_url"], signals[0]["console_approve_url"]}
+    link_tokens = [parse_qs(urlsplit(signals[0][name]).query)["input"][0] for name in ("approve_url", "deny_url")]
+    approve = link_tokens[0]
     signalled = invoke(
         "signal_execution",
-        api_event("POST /api/v1/execution/{id}/signal", BOB, {"id": guid}, {"input": approve}),
+        api_event("POST /api/v1/execution/{id}/signal", BOB, {"id": guid}, {"input": approve}, groups=APPROVERS),
     )
     assert signalled.status == 200, signalled
-    hold_token = wait_until(lambda: (token := repository.waiting_task_token(guid)) != approval_token and token)
-    assert [user["UserName"] for user in aws.own_client("iam").get_group(GroupName="elevate-dev")["Users"]] == [ALICE]
+    grant_token = wait_until(lambda: (token := repository.waiting_task_token(guid)) != approval_token and token)
+    assert function_module("grant_access").lambda_handler(stream_of(aws, guid), lambda_context) == {"granted": 1}
+    hold_token = wait_until(lambda: (token := repository.waiting_task_token(guid)) != grant_token and token)
+    assert [user["UserName"] for user in aws.own_client("iam").get_group(GroupName=GROUP)["Users"]] == [ALICE]
 
     cancelled = invoke("cancel_execution", http_event("cancel_execution", path_parameters={"id": guid}, user=ALICE))
     assert cancelled.status == 200, cancelled
@@ -125,12 +137,12 @@ def test_an_approval_flow_logs_no_token_and_no_secret(
     assert (execution["status"], execution["error"]) == ("FAILED", "ExecutionCancelled")
     assert function_module("reconcile").lambda_handler({}, lambda_context) == {"synced": 1}
     assert repository.get(guid).state is ExecutionState.STOPPED
-    assert aws.own_client("iam").get_group(GroupName="elevate-dev")["Users"] == []  # the cleanup ran
+    assert aws.own_client("iam").get_group(GroupName=GROUP)["Users"] == []  # revoked at the end
 
     lines = read_logs()
     assert any("decision links delivered" in line for line in lines)
     assert any("reconciled" in line for line in lines)
-    secrets = [approval_token, hold_token, *link_tokens, *links, *secret_values(aws)]
+    secrets = [approval_token, grant_token, hold_token, *link_tokens, *links, *secret_values(aws)]
     assert all(len(secret) >= 16 for secret in secrets)
     for secret in secrets:
         for form in {secret, quote(secret, safe=""), json.dumps(secret)[1:-1]}:

@@ -8,7 +8,7 @@ import pytest
 
 from execution_api.dal.keys import record_key
 from execution_api.models.domain import ExecutionState
-from tests.events import http_event
+from tests.events import http_event, owner_of
 from tests.http_assertions import assert_bad_request, assert_error
 from tests.polling import wait_until
 from tests.records import ALICE, BOB
@@ -45,13 +45,18 @@ def test_starts_a_batch_execution_named_by_the_guid(post, sfn, aws, repository):
     assert json.loads(described["input"]) == {
         "guid": guid,
         "record": record_key(guid),
-        "requester": ALICE,
+        "requester": owner_of(ALICE),
         "items": ["a", "b"],
         "step_seconds": 0,
         "timeout_seconds": 3600,
     }
     record = repository.get(guid)
-    assert (record.owner, record.workflow, record.agentflow_id) == (ALICE, "batch", "wf-batch-job")
+    assert (record.owner, record.owner_display, record.workflow, record.agentflow_id) == (
+        owner_of(ALICE),
+        ALICE,
+        "batch",
+        "wf-batch-job",
+    )
     assert (record.state, record.session_id, record.workflow_id) == (ExecutionState.INPROGRESS, "s-7", arn)
     assert record.input == {"items": ["a", "b"]}
     assert finished(sfn, arn)["status"] == "SUCCEEDED"
@@ -131,8 +136,20 @@ def test_when_step_functions_refuses_the_start_the_record_is_removed(post, writt
         ({"workflow": "default", "input": {"provider": "aws", "reason": "on call"}}, "input.role"),
         ({"workflow": "default", "input": {"role": "a", "provider": "gcp", "reason": "x"}}, "input.provider"),
         (
-            {"workflow": "default", "input": {"role": "a", "provider": "aws", "reason": "x", "duration": "PT13H"}},
+            {
+                "workflow": "default",
+                "input": {"role": "developer", "provider": "aws", "reason": "x", "duration": "PT5H"},
+            },
             "input.duration",
+        ),
+        ({"workflow": "default", "input": {"role": "a", "provider": "aws", "reason": "x"}}, "input.role"),
+        ({"workflow": "default", "input": {"role": "developer", "provider": "aws"}}, "input.reason"),
+        (
+            {
+                "workflow": "default",
+                "input": {"role": "developer", "provider": "aws", "reason": "x", "approvers": ["b@x"]},
+            },
+            "input.approvers",
         ),
         ({"workflow": "batch", "input": ["a"]}, "input"),
         ({"input": {"items": ["a"]}}, "workflow"),

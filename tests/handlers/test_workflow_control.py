@@ -9,7 +9,7 @@ import pytest
 from execution_api.dal.keys import record_key
 from execution_api.logic.sync_status import terminal_state
 from execution_api.models.domain import ExecutionState, utc_now
-from tests.events import http_event, load_event
+from tests.events import http_event, load_event, owner_of
 from tests.functions import function_module
 from tests.http_assertions import assert_bad_request, assert_error
 from tests.polling import wait_until
@@ -170,7 +170,7 @@ class TestEndClaim:
     @staticmethod
     def end_record_only(repository, guid: str, state: ExecutionState) -> None:
         """What a cancel or terminate does first; its call to Step Functions has not arrived yet."""
-        repository.end_on_request(guid, ALICE, state, utc_now())
+        repository.end_on_request(guid, owner_of(ALICE), state, utc_now())
 
     def test_after_the_claim_cancel_and_terminate_are_conflicts(self, aws, control, start_batch, repository):
         guid = start_batch(["hang"])
@@ -208,10 +208,7 @@ class TestEndClaim:
         assert control("describe_execution", guid).body["history"][-1]["event_type"] == last_event
 
     def test_a_denial_after_a_cancel_ends_the_elevation_as_cancelled(self, invoke, repository, sfn_ended, answer):
-        body = {
-            "workflow": "default",
-            "input": {"role": "developer", "provider": "aws", "reason": "r", "approvers": [BOB]},
-        }
+        body = {"workflow": "default", "input": {"role": "developer", "provider": "aws", "reason": "r"}}
         reply = invoke("start_execution", http_event("start_execution", body=body, user=ALICE))
         assert reply.status == 201, reply
         guid = reply.body["run_id"]

@@ -5,22 +5,61 @@ from execution_api.models.caller import Caller
 from execution_api.models.errors import Unauthorized
 
 ADMINS = "execution-admins"
+CLAIM = "execution_api_groups"
+ISSUER = "https://idp.example.com"
 
 
-def test_the_identity_is_the_email_claim():
-    caller = caller_from_claims({"email": "alice@example.com", "sub": "abc-123"}, "execution_api_groups", ADMINS)
-
-    assert caller == Caller(identity="alice@example.com", is_admin=False)
+def caller(claims, trust_unverified_email=False):
+    return caller_from_claims(claims, CLAIM, ADMINS, trust_unverified_email=trust_unverified_email)
 
 
-def test_without_an_email_the_identity_is_the_subject():
-    assert caller_from_claims({"sub": "abc-123", "email": ""}, "execution_api_groups", ADMINS).identity == "abc-123"
+def test_the_identity_is_the_issuer_and_the_subject_and_the_verified_email_is_for_people():
+    alice = caller({"iss": ISSUER, "sub": "abc-123", "email": "Alice@Example.com", "email_verified": "true"})
+
+    assert alice.identity == f"{ISSUER}#abc-123"
+    assert (alice.email, alice.name) == ("Alice@Example.com", "Alice@Example.com")
 
 
-@pytest.mark.parametrize("claims", [None, {}, {"email": "", "sub": ""}, {"iss": "https://issuer", "aud": "x"}])
-def test_no_identity_is_unauthorized(claims):
+@pytest.mark.parametrize("verified", [None, False, "false", "", "yes"])
+def test_an_email_that_is_not_verified_does_not_count(verified):
+    claims = {"iss": ISSUER, "sub": "abc-123", "email": "alice@example.com"}
+    if verified is not None:
+        claims["email_verified"] = verified
+
+    unverified = caller(claims)
+
+    assert unverified.email is None
+    assert unverified.name == "abc-123"
+
+
+def test_a_deployment_whose_provider_verifies_every_email_may_say_so():
+    assert caller({"iss": ISSUER, "sub": "s", "email": "a@example.com"}, trust_unverified_email=True).email == (
+        "a@example.com"
+    )
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        None,
+        {},
+        {"iss": ISSUER},
+        {"sub": "abc"},
+        {"iss": "", "sub": "abc"},
+        {"iss": ISSUER, "sub": "", "email": "a@b"},
+        {"iss": ISSUER, "sub": "abc", "token_use": "access"},
+    ],
+)
+def test_without_an_issuer_and_a_subject_there_is_no_caller(claims):
     with pytest.raises(Unauthorized):
-        caller_from_claims(claims, "execution_api_groups", ADMINS)
+        caller(claims)
+
+
+def test_one_subject_of_two_issuers_is_two_people():
+    assert (
+        caller({"iss": ISSUER, "sub": "s"}).identity
+        != caller({"iss": "https://other.example.com", "sub": "s"}).identity
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,22 +88,33 @@ def test_no_identity_is_unauthorized(claims):
     ],
 )
 def test_the_admin_group_is_read_from_a_json_array_claim_and_cannot_be_spoofed(groups, is_admin):
-    claims = {"email": "alice@example.com", "execution_api_groups": groups}
+    claims = {"iss": ISSUER, "sub": "s", CLAIM: groups}
 
-    assert caller_from_claims(claims, "execution_api_groups", ADMINS).is_admin is is_admin
+    assert caller(claims).is_admin is is_admin
 
 
 def test_the_groups_claim_is_configurable():
-    claims = {"email": "alice@example.com", "groups": [ADMINS], "execution_api_groups": ["developers"]}
+    claims = {"iss": ISSUER, "sub": "s", "groups": [ADMINS], CLAIM: ["developers"]}
 
     assert caller_from_claims(claims, "groups", ADMINS).is_admin
-    assert not caller_from_claims(claims, "execution_api_groups", ADMINS).is_admin
+    assert not caller_from_claims(claims, CLAIM, ADMINS).is_admin
 
 
 def test_an_admin_may_access_every_owner_and_a_user_only_their_own():
-    admin = Caller("root@example.com", is_admin=True)
-    alice = Caller("alice@example.com")
+    admin = Caller(f"{ISSUER}#root", is_admin=True)
+    alice = Caller(f"{ISSUER}#alice")
 
-    assert admin.may_access("bob@example.com")
-    assert alice.may_access("alice@example.com")
-    assert not alice.may_access("bob@example.com")
+    assert admin.may_access(f"{ISSUER}#bob")
+    assert alice.may_access(f"{ISSUER}#alice")
+    assert not alice.may_access(f"{ISSUER}#bob")
+
+
+def test_one_person_under_any_spelling_of_their_verified_email_or_their_identity():
+    alice = Caller(f"{ISSUER}#alice", email="alice@example.com")
+
+    assert alice.is_person(f"{ISSUER}#alice", None)
+    assert alice.is_person("https://other#alias", "ALICE@example.COM")
+    assert not alice.is_person(f"{ISSUER}#bob", "bob@example.com")
+    # A subject that happens to read like her email is not her.
+    assert not alice.is_person(f"{ISSUER}#alice@example.com", None)
+    assert not Caller(f"{ISSUER}#x").is_person(f"{ISSUER}#y", None)

@@ -77,6 +77,7 @@ def test_the_resource_carries_both_vocabularies_and_every_contract_field():
         "agentflowName": "batch",
         "sessionId": "session-1",
         "user": "alice@example.com",
+        "owner": "alice@example.com",
         "state": "INPROGRESS",
         "status": "running",
         "start_time": "2024-01-15T10:30:00.000Z",
@@ -89,4 +90,6 @@ def test_the_resource_carries_both_vocabularies_and_every_contract_field():
         "output": {"ok": True},
         "error": None,
         "isPublic": True,
+        "approved_by": None,
+        "grant": None,
     }

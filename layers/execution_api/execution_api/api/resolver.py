@@ -44,7 +44,9 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     settings = get_settings()
     authorizer = app.current_event.request_context.authorizer
     claims = authorizer.jwt_claim if authorizer else None
-    return caller_from_claims(claims, settings.groups_claim, settings.admin_group)
+    return caller_from_claims(
+        claims, settings.groups_claim, settings.admin_group, trust_unverified_email=settings.trust_unverified_email
+    )
 
 
 def request_origin(app: APIGatewayHttpResolver) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from execution_api.dal import keys
 from execution_api.infra.timefmt import iso_millis
-from execution_api.models.domain import Execution, ExecutionState
+from execution_api.models.domain import DecisionPolicy, ElevationGrant, Execution, ExecutionState, GrantStatus
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -44,9 +45,18 @@ def to_item(execution: Execution) -> dict[str, Any]:
     }
     if execution.state is ExecutionState.INPROGRESS:
         item["running_shard"] = keys.running_shard(execution.guid)
-    if execution.approvers:
-        item["approvers"] = execution.approvers
-        item["required_approvals"] = execution.required_approvals
+    if execution.owner_display:
+        item["owner_display"] = execution.owner_display
+    if execution.owner_email:
+        item["owner_email"] = execution.owner_email
+    if execution.decision:
+        item["decision"] = {
+            "approver_users": list(execution.decision.approver_users),
+            "approver_groups": list(execution.decision.approver_groups),
+            "required_approvals": execution.decision.required_approvals,
+        }
+    if execution.elevation:
+        item["elevation"] = asdict(execution.elevation)
     if execution.session_id:
         item["session_id"] = execution.session_id
         item["owner_session"] = keys.owner_session(owner, execution.session_id)
@@ -78,6 +88,26 @@ def from_item(raw: dict[str, Any]) -> Execution:
         input=json.loads(item["input_json"]) if "input_json" in item else None,
         output=json.loads(item["output_json"]) if "output_json" in item else None,
         error=json.loads(item["error_json"]) if "error_json" in item else None,
-        approvers=list(item.get("approvers", [])),
-        required_approvals=int(item.get("required_approvals", 1)),
+        owner_display=item.get("owner_display"),
+        owner_email=item.get("owner_email"),
+        decision=_decision(item.get("decision")),
+        elevation=_elevation(item.get("elevation")),
+        grant_status=GrantStatus(**item["grant_status"]) if "grant_status" in item else None,
+        approved_by=tuple(item.get("approved_by", ())),
     )
+
+
+def _decision(raw: dict[str, Any] | None) -> DecisionPolicy | None:
+    if raw is None:
+        return None
+    return DecisionPolicy(
+        approver_users=tuple(raw.get("approver_users", ())),
+        approver_groups=tuple(raw.get("approver_groups", ())),
+        required_approvals=int(raw.get("required_approvals", 1)),
+    )
+
+
+def _elevation(raw: dict[str, Any] | None) -> ElevationGrant | None:
+    if raw is None:
+        return None
+    return ElevationGrant(**{**raw, "duration_seconds": int(raw["duration_seconds"])})

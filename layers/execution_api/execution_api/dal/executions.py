@@ -4,43 +4,56 @@ that must agree with another is conditional; ownership is part of the condition.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from execution_api.dal import keys
+from execution_api.dal.audit import audit_item, log_audit_event
 from execution_api.dal.codec import from_item, plain, to_item
 from execution_api.infra.aws_errors import failed_conditions, is_conditional_failure
 from execution_api.infra.clients import dynamodb_client
 from execution_api.infra.timefmt import iso_millis
+from execution_api.models.audit import AuditEvent
 from execution_api.models.caller import Caller
-from execution_api.models.domain import Execution, ExecutionState, epoch_millis
+from execution_api.models.domain import Execution, ExecutionState, GrantStatus, epoch_millis
 from execution_api.models.errors import Conflict, NotFound
 from execution_api.models.workflow_contract import ENDING_ATTRIBUTE, WAIT_TOKEN_ATTRIBUTE
 
 
 class ExecutionRepository:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, audit_retention_days: int = 400) -> None:
         self.table_name = table_name
+        self.audit_retention_days = audit_retention_days
 
     @property
     def _client(self) -> Any:
         return dynamodb_client()
 
-    def create(self, execution: Execution) -> None:
-        """Writes a new record; a record with the same guid is never overwritten."""
+    def create(self, execution: Execution, audit: AuditEvent | None = None) -> None:
+        """Writes a new record, with the first event of its audit trail if given, all or nothing;
+        a record with the same guid is never overwritten."""
+        put_record = {
+            "TableName": self.table_name,
+            "Item": to_item(execution),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
         try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=to_item(execution),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+            if audit is None:
+                self._client.put_item(**put_record)
+            else:
+                item = audit_item(audit, self.audit_retention_days)
+                self._client.transact_write_items(
+                    TransactItems=[{"Put": put_record}, {"Put": {"TableName": self.table_name, "Item": item}}]
+                )
         except ClientError as error:
-            if is_conditional_failure(error):
+            if is_conditional_failure(error) or failed_conditions(error):
                 raise Conflict(f"execution {execution.guid} already exists") from error
             raise
+        if audit is not None:
+            log_audit_event(audit)
 
     def remove_unstarted(self, guid: str) -> None:
         """Undoes ``create`` when the execution could not be started."""
@@ -203,6 +216,22 @@ class ExecutionRepository:
         token = old_item.get(WAIT_TOKEN_ATTRIBUTE, {}).get("S")
         ended = replace(from_item(old_item), state=state, stop_time=now, updated_on=epoch_millis(now))
         return ended, token
+
+    def show_grant(self, guid: str, status: GrantStatus) -> None:
+        """Shows an elevation's grant on its record, if the record is still there (best effort:
+        what counts is the ledger, ``dal.grants``)."""
+        shown = {name: value for name, value in asdict(status).items() if value is not None}
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=keys.record_key(guid),
+                UpdateExpression="SET grant_status = :status",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":status": {"M": {name: {"S": value} for name, value in shown.items()}}},
+            )
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
 
     def waiting_task_token(self, guid: str) -> str | None:
         """The task token of the workflow's current wait, if it is waiting."""

@@ -53,15 +53,19 @@ def run_once(
     caller: str,
     key: str,
     request: dict[str, Any],
+    *,
     lambda_context: Any = None,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``operation(command)`` at most once per ``(caller, key)``; later calls get its result.
+    ``command`` is ``{caller, key, request, context}``: only ``request`` is bound to the key
+    (another body with the same key is a 409); ``context`` is passed along.
 
     With the Lambda context, an attempt that dies mid-way stops blocking the key when the
     invocation's time is up, instead of after the whole in-progress expiry."""
     if lambda_context is not None:
         _CONFIG.register_lambda_context(lambda_context)
-    command = {"caller": caller, "key": key, "request": request}
+    command = {"caller": caller, "key": key, "request": request, "who": context or {}}
     try:
         return _once(operation)(command=command)
     except IdempotencyValidationError as error:

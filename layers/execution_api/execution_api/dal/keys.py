@@ -8,12 +8,16 @@ decision step      ``pk = EXEC#<guid>``               ``sk = DECISION#<step>``
 pending decision   ``pk = EXEC#<guid>``               ``sk = PENDING#<step>#<recipient>``
 one vote           ``pk = EXEC#<guid>``               ``sk = VOTE#<step>#<voter>``
 used link nonce    ``pk = NONCE#<id>``                ``sk = NONCE``
+audit event        ``pk = AUDIT#<guid>``              ``sk = <time>#<random>`` (kept after the record goes)
+an elevation grant ``pk = GRANT#<guid>``              ``sk = GRANT``
+grant holders      ``pk = HOLDERS#<provider>#<target>#<principal>``  ``sk = HOLDERS`` (guids holding it)
 ByOwner            ``owner = <owner>``                ``start_key = <start_time>#<guid>``
 ByOwnerState       ``owner_state = <owner>#<state>``  ``start_key``
 ByOwnerWorkflow    ``owner_workflow = <owner>#<w>``   ``start_key``
 ByOwnerSession     ``owner_session = <owner>#<s>``    ``start_key`` (sparse: only with a session)
 ByRecipient        ``recipient = <recipient>``        ``start_key`` (pending decisions)
 ByRunning          ``running_shard = RUNNING#<0-f>``  ``start_key`` (sparse: not known to have ended)
+ByLiveGrant        ``live_grant = LIVE``              ``expires_key`` (sparse: grants not yet revoked)
 =================  =================================  ==========================================
 
 State, workflow and session never contain ``#``, so the composite keys cannot collide whatever
@@ -60,6 +64,21 @@ def vote_key(guid: str, step: str, voter: str) -> Key:
 
 def nonce_key(nonce: str) -> Key:
     return _key(f"NONCE#{nonce}", "NONCE")
+
+
+def audit_key(guid: str, sort_key: str) -> Key:
+    return _key(f"AUDIT#{guid}", sort_key)
+
+
+def grant_key(guid: str) -> Key:
+    return _key(f"GRANT#{guid}", "GRANT")
+
+
+def holders_key(provider: str, target: str, principal: str) -> Key:
+    return _key(f"HOLDERS#{provider}#{target}#{principal}", "HOLDERS")
+
+
+LIVE_GRANT = "LIVE"
 
 
 def start_key(start_time: datetime, guid: str) -> str:

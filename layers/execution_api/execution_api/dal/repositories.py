@@ -5,15 +5,29 @@ from __future__ import annotations
 
 from functools import cache
 
+from execution_api.dal.audit import AuditTrail
 from execution_api.dal.decisions import DecisionRepository
 from execution_api.dal.executions import ExecutionRepository
+from execution_api.dal.grants import GrantLedger
 from execution_api.dal.listing import ExecutionListing
 from execution_api.infra.settings import get_settings
 
 
 @cache
 def executions() -> ExecutionRepository:
-    return ExecutionRepository(get_settings().table_name)
+    settings = get_settings()
+    return ExecutionRepository(settings.table_name, settings.audit_retention_days)
+
+
+@cache
+def audit() -> AuditTrail:
+    settings = get_settings()
+    return AuditTrail(settings.table_name, settings.audit_retention_days)
+
+
+@cache
+def grants() -> GrantLedger:
+    return GrantLedger(get_settings().table_name)
 
 
 @cache
@@ -27,5 +41,5 @@ def decisions() -> DecisionRepository:
 
 
 def reset() -> None:
-    for factory in (executions, listing, decisions):
+    for factory in (executions, listing, decisions, audit, grants):
         factory.cache_clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -32,8 +33,18 @@ class Settings(BaseModel):
     # Where people reach the stack (``https://<host>``): the API is under /api/v1, the console under /console.
     public_url: str | None = Field(default=None, alias="PUBLIC_URL")
     reconcile_grace_seconds: int = Field(default=300, ge=0, alias="RECONCILE_GRACE_SECONDS")
-    default_approvers: tuple[str, ...] = Field(default=(), alias="DEFAULT_APPROVERS")
     approval_timeout_seconds: int = Field(default=86400, ge=1, alias="APPROVAL_TIMEOUT_SECONDS")
+    stage: str = Field(default="dev", alias="STAGE")
+    # The ConfigLayer's files (config/ in the repository): Lambda mounts layers at /opt.
+    config_dir: Path = Field(default=Path("/opt"), alias="CONFIG_DIR")
+    # Emails count only when the token says they are verified, unless the deployment's identity
+    # provider issues verified emails only (the IdpEmailsVerified parameter).
+    trust_unverified_email: bool = Field(default=False, alias="IDP_EMAILS_VERIFIED")
+    # A role's IAM group is <prefix><group>; never empty, so the functions' IAM scope is never group/*.
+    elevation_group_prefix: str = Field(
+        default="elevate-", min_length=1, pattern=r"^[A-Za-z0-9+=,.@_-]+$", alias="ELEVATION_GROUP_PREFIX"
+    )
+    audit_retention_days: int = Field(default=400, ge=1, alias="AUDIT_RETENTION_DAYS")
 
     @field_validator("signal_topic_arn", "signal_webhook_url", "public_url", mode="before")
     @classmethod
@@ -45,7 +56,7 @@ class Settings(BaseModel):
     def _parse_json(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("disabled_workflows", "default_approvers", mode="before")
+    @field_validator("disabled_workflows", mode="before")
     @classmethod
     def _parse_names(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,9 +1,10 @@
 """Decision links: a sealed token per recipient and decision, as a link to the API and to the
-console's decision page; and the checks every use of a link makes.
+console's decision page; who a decision is addressed to; and the checks every use of a link makes.
 
-A decision needs ``required_approvals`` distinct approvals from the execution's approvers; any
-denial decides at once. The requester is never among the approvers, so nobody approves their own
-request. The Step Functions task token never leaves the service: it stays on the record.
+A decision is addressed to the approvers the policy names: each user (``user:<email>``) and each
+group (``group:<name>``, for any member). A link works only for its recipient, never for the
+requester (whatever the spelling of their identity), once, and until it expires. The Step
+Functions task token never leaves the service: it stays on the record.
 """
 
 from __future__ import annotations
@@ -17,10 +18,25 @@ from execution_api.infra.sealing import DECISIONS, DecisionLink, open_sealed, se
 from execution_api.infra.secrets import signal_keyring
 from execution_api.infra.settings import get_settings
 from execution_api.models.caller import Caller
-from execution_api.models.domain import Execution, utc_now
+from execution_api.models.domain import DecisionPolicy, Execution, utc_now
 from execution_api.models.errors import Conflict, Forbidden, Gone, InvalidRequest, NotFound
 from execution_api.models.ids import guid_from_id
 from execution_api.models.urls import API_BASE_PATH, CONSOLE_PATH
+
+USER_PREFIX = "user:"
+GROUP_PREFIX = "group:"
+
+
+def recipients_of(decision: DecisionPolicy, requester_email: str | None) -> list[str]:
+    """Whom a decision is addressed to: its approver users (not the requester) and groups."""
+    users = [user for user in decision.approver_users if not (requester_email and user == requester_email.casefold())]
+    return [f"{USER_PREFIX}{user}" for user in users] + [f"{GROUP_PREFIX}{group}" for group in decision.approver_groups]
+
+
+def recipients_for(caller: Caller) -> list[str]:
+    """What a caller may be addressed as: their verified email and each of their groups."""
+    mine = [f"{USER_PREFIX}{caller.email.casefold()}"] if caller.email else []
+    return mine + [f"{GROUP_PREFIX}{group}" for group in sorted(caller.groups)]
 
 
 def _source() -> str:
@@ -50,7 +66,7 @@ def usable_link(caller: Caller, execution_id: str | None, token: str) -> Decisio
         raise InvalidRequest("input: the link belongs to another execution")
     if link.expires_at <= utc_now():
         raise Gone("input: the link has expired")
-    if link.recipient != caller.identity:
+    if link.recipient not in recipients_for(caller):
         raise Forbidden("input: the link is addressed to someone else")
     return link
 
@@ -64,3 +80,19 @@ def waiting_execution(state: DecisionState, link: DecisionLink) -> Execution:
     if state.wait_step != link.step or state.decided:
         raise Conflict("the execution is not waiting for this decision")
     return execution
+
+
+def check_decider(caller: Caller, execution: Execution, state: DecisionState) -> DecisionPolicy:
+    """The caller may decide ``execution``: an approver the policy names, not the requester,
+    and not one who approved already (under any identity of theirs)."""
+    decision = execution.decision
+    if decision is None:
+        raise Conflict("the execution has no decision to make")
+    if caller.is_person(execution.owner, execution.owner_email):
+        raise Forbidden("you cannot decide your own request")
+    by_email = bool(caller.email and caller.email.casefold() in decision.approver_users)
+    if not (by_email or caller.groups.intersection(decision.approver_groups)):
+        raise Forbidden("you are not an approver of this execution")
+    if state.counts(caller.identity, caller.email):
+        raise Conflict("you have already approved this request")
+    return decision

@@ -10,7 +10,8 @@ Every write order leaves at most one kind of gap, and each is closed here:
   again, and a cancelled execution that still does not take it is stopped.
 
 Only records still marked in the sparse ``ByRunning`` index are looked at, and only once they
-are older than a grace period, so the cost follows the number of unfinished executions.
+are older than a grace period, so the cost follows the number of unfinished executions. Then the
+grants are swept (``logic.sweep_grants``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from execution_api.dal.executions import ExecutionRepository
 from execution_api.infra.clients import stepfunctions_client
 from execution_api.infra.observability import logger
 from execution_api.logic.cancel_execution import deliver_cancel
+from execution_api.logic.sweep_grants import sweep_grants
 from execution_api.logic.sync_status import ExecutionStatusChange, apply_status_change
 from execution_api.logic.terminate_execution import stop_execution
 from execution_api.models.domain import Execution, ExecutionState, epoch_millis, utc_now
@@ -43,6 +45,7 @@ def reconcile(grace: timedelta) -> dict[str, int]:
             # One record's trouble (e.g. throttling) must not leave the others unrepaired.
             logger.warning("could not repair a record; the next pass retries", extra={"guid": record.guid})
             outcomes["failed"] += 1
+    outcomes.update(sweep_grants(RECONCILER))
     return dict(outcomes)
 
 

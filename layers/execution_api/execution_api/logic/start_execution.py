@@ -22,8 +22,9 @@ from execution_api.infra.aws_errors import RETRYABLE, code_of
 from execution_api.infra.clients import stepfunctions_client
 from execution_api.infra.observability import logger
 from execution_api.infra.settings import get_settings
-from execution_api.logic.execution_inputs import execution_input
+from execution_api.logic.execution_inputs import prepare_execution
 from execution_api.logic.workflows import resolve_workflow
+from execution_api.models.audit import AuditEvent
 from execution_api.models.caller import Caller
 from execution_api.models.domain import Execution, epoch_millis, utc_now
 from execution_api.models.errors import ServiceUnavailable
@@ -39,7 +40,10 @@ def start_idempotent(
     if idempotency_key is None:
         return start(caller, request)
     command_request = request.model_dump(mode="json")
-    result = run_once(_start_command, caller.identity, idempotency_key, command_request, lambda_context)
+    who = {"email": caller.email, "groups": sorted(caller.groups), "display": caller.display}
+    result = run_once(
+        _start_command, caller.identity, idempotency_key, command_request, lambda_context=lambda_context, context=who
+    )
     return StartedExecution.model_validate(result)
 
 
@@ -52,8 +56,11 @@ def _remove_unstarted(repository: ExecutionRepository, guid: str) -> None:
 
 
 def _start_command(command: dict[str, Any]) -> dict[str, Any]:
-    """The idempotent unit: only the caller's identity matters for starting."""
-    return start(Caller(command["caller"]), StartExecutionRequest.model_validate(command["request"])).model_dump()
+    """The idempotent unit: the key is the caller's identity and the Idempotency-Key; the rest of
+    the caller (``who``) decides what the policy allows."""
+    who = command["who"]
+    caller = Caller(command["caller"], email=who["email"], groups=frozenset(who["groups"]), display=who["display"])
+    return start(caller, StartExecutionRequest.model_validate(command["request"])).model_dump()
 
 
 def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
@@ -66,12 +73,9 @@ def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
     settings = get_settings()
     resolved = resolve_workflow(request.workflow, settings)
     guid = str(uuid.uuid4())
-    payload = {
-        "guid": guid,
-        # The workflow writes its record by this key: no key is written in an ASL file.
-        "record": keys.record_key(guid),
-        **execution_input(resolved.workflow, request.input, caller.identity, settings),
-    }
+    prepared = prepare_execution(resolved.workflow, request.input, caller, settings)
+    # The workflow writes its record by this key: no key is written in an ASL file.
+    payload = {"guid": guid, "record": keys.record_key(guid), **prepared.payload}
     now = utc_now()
     execution = Execution(
         guid=guid,
@@ -80,16 +84,22 @@ def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
         agentflow_id=resolved.workflow.agentflow_id,
         state_machine_name=state_machine_name(resolved.state_machine_arn),
         owner=caller.identity,
+        owner_display=caller.name,
+        owner_email=caller.email,
         session_id=request.sessionId,
         start_time=now,
         created_on=epoch_millis(now),
         updated_on=epoch_millis(now),
         input=request.input,
-        approvers=payload.get("approvers", []),
-        required_approvals=payload.get("required_approvals", 1),
+        decision=prepared.decision,
+        elevation=prepared.elevation,
     )
     repository = repositories.executions()
-    repository.create(execution)
+    requested = None
+    if prepared.elevation:
+        detail = {"role": prepared.elevation.role, "duration_seconds": prepared.elevation.duration_seconds}
+        requested = AuditEvent(guid=guid, type="requested", at=now, actor=caller.name, detail=detail)
+    repository.create(execution, requested)
     try:
         stepfunctions_client().start_execution(
             stateMachineArn=resolved.state_machine_arn, name=guid, input=json.dumps(payload)

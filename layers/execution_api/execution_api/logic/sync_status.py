@@ -1,7 +1,10 @@
-"""Status sync: an execution's terminal state from a Step Functions status-change event.
+"""Status sync: an execution's terminal state from a Step Functions status-change event, and the
+revocation of whatever an elevation granted: every end of an execution (expiry, cancel, terminate,
+timeout, failure) arrives here, or at the reconciler, which runs the same sync for lost events.
 
 Idempotent and order-proof: the write is conditional on the record still being INPROGRESS,
 so a replayed or late event, or one racing a cancel/terminate, never changes a terminal state.
+The revocation runs whether or not the record is still there.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from execution_api.dal import repositories
+from execution_api.logic.revoke_access import revoke_access
 from execution_api.models.domain import Execution, ExecutionState, epoch_millis, utc_now
 from execution_api.models.workflow_contract import CANCELLED_ERROR, TERMINATED_ERROR, TIMEOUT_ERRORS
+
+SYNC_ACTOR = "status-sync"
 
 
 class ExecutionStatusChange(BaseModel):
@@ -43,12 +49,31 @@ def terminal_state(status: str, error: str | None) -> ExecutionState | None:
     return None
 
 
+# Why a grant ends, by how its execution ended.
+_REVOKE_CAUSE = {
+    ExecutionState.FINISHED: "expired",
+    ExecutionState.STOPPED: "cancelled",
+    ExecutionState.TERMINATED: "terminated",
+    ExecutionState.TIMEOUT: "timed_out",
+    ExecutionState.ERROR: "failed",
+}
+
+
 def apply_status_change(change: ExecutionStatusChange) -> Execution | None:
-    """The updated record, or ``None`` when there was nothing to change."""
+    """The updated record, or ``None`` when there was nothing to change; then revokes what the
+    execution granted, if anything."""
     state = terminal_state(change.status, change.error)
+    if state is None:
+        return None
+    updated = _record_end(change, state)
+    revoke_access(change.name, cause=_REVOKE_CAUSE[state], actor=SYNC_ACTOR)
+    return updated
+
+
+def _record_end(change: ExecutionStatusChange, state: ExecutionState) -> Execution | None:
     repository = repositories.executions()
     current = repository.get(change.name)
-    if state is None or current is None or current.workflow_id != change.executionArn:
+    if current is None or current.workflow_id != change.executionArn:
         return None
     if current.state.is_terminal:
         # Ended on request (cancel/terminate) first: only confirm the execution has ended too.

@@ -3,7 +3,7 @@ request and response bodies are pydantic models in ``models.requests`` and ``mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -41,6 +41,41 @@ _STATUS_BY_STATE: dict[ExecutionState, StatusName] = {
 STATE_BY_STATUS = {status: state for state, status in _STATUS_BY_STATE.items()}
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecisionPolicy:
+    """Who decides an execution's decision steps and how many distinct approvals it needs, fixed
+    at start from the policy. Users are verified emails, casefolded; groups are the identity
+    provider's."""
+
+    approver_users: tuple[str, ...] = ()
+    approver_groups: tuple[str, ...] = ()
+    required_approvals: int = 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ElevationGrant:
+    """What an approved elevation grants, fixed at start from the policy."""
+
+    role: str
+    provider: str
+    principal: str  # the requester as the provider knows them (an IAM user name)
+    target: str  # what they are added to (an IAM group name)
+    duration_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GrantStatus:
+    """Where an elevation's grant is, as the record shows it (the ledger, ``dal.grants``, is what
+    revocation works from)."""
+
+    state: str  # granted | revoked | revoke_failed
+    granted_at: str | None = None
+    expires_at: str | None = None
+    revoked_at: str | None = None
+    cause: str | None = None
+    revoke_error: str | None = None
+
+
 @dataclass(kw_only=True, slots=True)
 class Execution:
     """One execution as stored: the single internal model behind both API vocabularies.
@@ -53,7 +88,9 @@ class Execution:
     workflow: str
     agentflow_id: str
     state_machine_name: str
-    owner: str
+    owner: str  # canonical: <issuer>#<sub>
+    owner_display: str | None = None  # for people: the verified email, else sub
+    owner_email: str | None = None  # verified only
     session_id: str | None = None
     state: ExecutionState = ExecutionState.INPROGRESS
     start_time: datetime
@@ -64,9 +101,10 @@ class Execution:
     output: Any = None
     error: dict[str, Any] | None = None
     is_public: bool = False
-    # Who decides the workflow's decision steps, and how many approvals it needs (fixed at start).
-    approvers: list[str] = field(default_factory=list)
-    required_approvals: int = 1
+    decision: DecisionPolicy | None = None
+    elevation: ElevationGrant | None = None
+    grant_status: GrantStatus | None = None
+    approved_by: tuple[str, ...] = ()
 
 
 def utc_now() -> datetime:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -13,6 +14,20 @@ from execution_api.models.domain import Execution, StateName, StatusName
 
 class WorkflowType(BaseModel):
     name: str = Field(description="The Step Functions state machine's name")
+
+
+class GrantView(BaseModel):
+    """What an elevation granted and where that stands (``granted``, ``revoked``, ``revoke_failed``)."""
+
+    role: str
+    target: str
+    duration: str
+    state: str | None = None
+    granted_at: str | None = None
+    expires_at: str | None = None
+    revoked_at: str | None = None
+    cause: str | None = None
+    revoke_error: str | None = None
 
 
 class ExecutionResource(BaseModel):
@@ -26,7 +41,8 @@ class ExecutionResource(BaseModel):
     agentflowId: str
     agentflowName: str
     sessionId: str | None
-    user: str = Field(description="Who started it, for people to read")
+    user: str = Field(description="Who started it, for people to read: the verified email, else the subject")
+    owner: str = Field(description="Who owns it: the identity provider's issuer and subject, <iss>#<sub>")
     state: StateName
     status: StatusName
     start_time: str
@@ -39,6 +55,8 @@ class ExecutionResource(BaseModel):
     output: Any
     error: dict[str, Any] | None
     isPublic: bool
+    approved_by: list[str] | None = Field(default=None, description="Who approved it (elevations)")
+    grant: GrantView | None = Field(default=None, description="What it granted (elevations)")
 
     @classmethod
     def of(cls, execution: Execution, task_queue: str, now: datetime) -> ExecutionResource:
@@ -53,7 +71,8 @@ class ExecutionResource(BaseModel):
             agentflowId=execution.agentflow_id,
             agentflowName=execution.workflow,
             sessionId=execution.session_id,
-            user=execution.owner,
+            user=execution.owner_display or execution.owner,
+            owner=execution.owner,
             state=state.value,
             status=state.status,
             start_time=iso_millis(execution.start_time),
@@ -66,7 +85,19 @@ class ExecutionResource(BaseModel):
             output=execution.output,
             error=execution.error,
             isPublic=execution.is_public,
+            approved_by=list(execution.approved_by) if execution.approved_by else None,
+            grant=_grant_view(execution),
         )
+
+
+def _grant_view(execution: Execution) -> GrantView | None:
+    grant = execution.elevation
+    if grant is None:
+        return None
+    status = asdict(execution.grant_status) if execution.grant_status else {}
+    return GrantView(
+        role=grant.role, target=grant.target, duration=iso_duration(timedelta(seconds=grant.duration_seconds)), **status
+    )
 
 
 class HistoryEvent(BaseModel):
@@ -143,6 +174,7 @@ class PendingSignal(DecisionSummary):
 
 class SignalList(BaseModel):
     signals: list[PendingSignal]
+    next_token: str | None = Field(default=None, description="Pass as next_token for the next page; null on the last")
 
 
 class SignalInspection(DecisionSummary):
@@ -160,3 +192,34 @@ class ErrorBody(BaseModel):
     statusCode: int
     message: str
     details: list[ErrorDetail] | None = None
+
+
+class RoleSummary(BaseModel):
+    """A role the caller may request, with its limits."""
+
+    name: str
+    description: str
+    provider: str
+    max_duration: str
+    default_duration: str
+    reason_required: bool
+    ticket_pattern: str | None
+    auto_approve: bool
+    required_approvals: int
+    approver_groups: list[str]
+
+
+class RoleList(BaseModel):
+    roles: list[RoleSummary]
+
+
+class AuditEntry(BaseModel):
+    type: str
+    at: str
+    actor: str
+    detail: dict[str, Any]
+
+
+class AuditTrailResponse(BaseModel):
+    guid: str
+    events: list[AuditEntry]

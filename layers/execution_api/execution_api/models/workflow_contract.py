@@ -9,15 +9,17 @@ from __future__ import annotations
 
 # Steps at which a workflow waits on a task token registered on its record (``wait_step``).
 APPROVAL_STEP = "approval"
+GRANT_STEP = "grant"  # answered by the grant function (``logic.grant_access``), not by people
 HOLD_STEP = "hold"
 EXTERNAL_STEP = "external"
-WAIT_STEPS = frozenset({APPROVAL_STEP, HOLD_STEP, EXTERNAL_STEP})
+WAIT_STEPS = frozenset({APPROVAL_STEP, GRANT_STEP, HOLD_STEP, EXTERNAL_STEP})
 # Steps whose wait is answered by people through decision links.
 DECISION_STEPS = frozenset({APPROVAL_STEP})
 
 # Errors a workflow's wait is failed with, and that it ends with.
 CANCELLED_ERROR = "ExecutionCancelled"
 TERMINATED_ERROR = "ExecutionTerminated"
+GRANT_FAILED_ERROR = "GrantFailed"
 # The workflows name their own timeouts (a Map cannot re-raise States.Timeout from an iteration).
 TIMEOUT_ERRORS = frozenset({"States.Timeout", "ApprovalExpired", "ItemTimedOut"})
 

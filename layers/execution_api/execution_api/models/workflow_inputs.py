@@ -10,30 +10,27 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from execution_api.infra.timefmt import parse_duration_seconds
 from execution_api.models.errors import InvalidRequest
 
-MAX_ELEVATION_SECONDS = 12 * 3600
-
 
 class ElevationInput(BaseModel):
-    """``default``: ask for a role, wait for approval, grant it for ``duration``, revoke it."""
+    """``default``: ask for a role of the policy (``config/roles.toml``) for ``duration``. Who
+    approves, and how many, is the role's: a request never names them."""
 
     model_config = ConfigDict(extra="forbid")
 
-    role: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9+=,.@_-]+$")]
+    role: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9+=,.@_-]+$")]
     provider: Literal["aws"]
-    reason: Annotated[str, Field(min_length=1, max_length=1000)]
-    duration: str = "PT1H"
-    approvers: Annotated[list[Annotated[str, Field(min_length=1, max_length=256)]], Field(max_length=20)] | None = None
-    required_approvals: Annotated[int, Field(ge=1, le=20)] = 1
+    reason: Annotated[str | None, Field(max_length=1000)] = None
+    duration: str | None = Field(default=None, description="ISO-8601, e.g. PT1H; the role's default when absent")
+    ticket: Annotated[str | None, Field(min_length=1, max_length=64)] = None
 
     @field_validator("duration")
     @classmethod
-    def _duration_in_range(cls, value: str) -> str:
-        try:
-            seconds = parse_duration_seconds(value, "duration")
-        except InvalidRequest as error:
-            raise ValueError("must be an ISO-8601 duration such as PT1H") from error
-        if not 60 <= seconds <= MAX_ELEVATION_SECONDS:
-            raise ValueError("must be between PT1M and PT12H")
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_duration_seconds(value, "duration")
+            except InvalidRequest as error:
+                raise ValueError("must be an ISO-8601 duration such as PT1H") from error
         return value
 
 

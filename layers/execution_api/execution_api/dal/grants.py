@@ -1,0 +1,180 @@
+"""What each elevation has granted, and who holds each membership: the ledger every end of an
+elevation revokes from, and the sweep checks against.
+
+- ``GRANT#<guid>``: one elevation's grant (what, to whom, until when, its state). While it is not
+  revoked it carries ``live_grant`` (sparse ``ByLiveGrant`` index): the sweep reads those, not the
+  table. Kept when the execution record is deleted.
+- ``HOLDERS#<provider>#<target>#<principal>``: the guids whose grant of that membership is not yet
+  revoked. Overlapping grants of one role to one person are counted here: a revoke removes the
+  membership only when no other grant holds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from execution_api.dal import keys
+from execution_api.infra.aws_errors import failed_conditions
+from execution_api.infra.clients import dynamodb_client
+from execution_api.infra.timefmt import iso_millis
+from execution_api.models.domain import ElevationGrant
+
+GrantState = Literal["granted", "revoked", "revoke_failed"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrantRecord:
+    guid: str
+    grant: ElevationGrant
+    state: GrantState
+    granted_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    cause: str | None = None
+    revoke_error: str | None = None
+
+
+class GrantLedger:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _client(self) -> Any:
+        return dynamodb_client()
+
+    def record_grant(self, guid: str, grant: ElevationGrant, granted_at: datetime, expires_at: datetime) -> bool:
+        """Records ``guid``'s grant and counts it among the membership's holders, in one
+        transaction; ``False`` if it was recorded already (a retried grant)."""
+        item = {
+            **keys.grant_key(guid),
+            "guid": {"S": guid},
+            "role": {"S": grant.role},
+            "provider": {"S": grant.provider},
+            "principal": {"S": grant.principal},
+            "target": {"S": grant.target},
+            "duration_seconds": {"N": str(grant.duration_seconds)},
+            "state": {"S": "granted"},
+            "granted_at": {"S": iso_millis(granted_at)},
+            "expires_at_time": {"S": iso_millis(expires_at)},
+            "live_grant": {"S": keys.LIVE_GRANT},
+            "expires_key": {"S": f"{iso_millis(expires_at)}#{guid}"},
+        }
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": keys.holders_key(grant.provider, grant.target, grant.principal),
+                            "UpdateExpression": "ADD holders :guid",
+                            "ExpressionAttributeValues": {":guid": {"SS": [guid]}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            failed = failed_conditions(error)
+            if failed and failed[0]:
+                return False
+            raise
+        return True
+
+    def get(self, guid: str) -> GrantRecord | None:
+        response = self._client.get_item(TableName=self.table_name, Key=keys.grant_key(guid), ConsistentRead=True)
+        return _record(response["Item"]) if "Item" in response else None
+
+    def release(self, guid: str, grant: ElevationGrant) -> frozenset[str]:
+        """Stops counting ``guid`` among the membership's holders; returns those left."""
+        response = self._client.update_item(
+            TableName=self.table_name,
+            Key=keys.holders_key(grant.provider, grant.target, grant.principal),
+            UpdateExpression="DELETE holders :guid",
+            ExpressionAttributeValues={":guid": {"SS": [guid]}},
+            ReturnValues="ALL_NEW",
+        )
+        return frozenset(response.get("Attributes", {}).get("holders", {}).get("SS", []))
+
+    def holders(self, provider: str, target: str, principal: str) -> frozenset[str]:
+        response = self._client.get_item(
+            TableName=self.table_name, Key=keys.holders_key(provider, target, principal), ConsistentRead=True
+        )
+        return frozenset(response.get("Item", {}).get("holders", {}).get("SS", []))
+
+    def mark_revoked(self, guid: str, cause: str, at: datetime) -> None:
+        self._client.update_item(
+            TableName=self.table_name,
+            Key=keys.grant_key(guid),
+            UpdateExpression="SET #state = :revoked, revoked_at = :at, cause = :cause REMOVE live_grant, revoke_error",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":revoked": {"S": "revoked"},
+                ":at": {"S": iso_millis(at)},
+                ":cause": {"S": cause},
+            },
+        )
+
+    def mark_revoke_failed(self, guid: str, cause: str, error: str) -> None:
+        """Keeps the grant live (the sweep tries again) and says why the revoke failed."""
+        self._client.update_item(
+            TableName=self.table_name,
+            Key=keys.grant_key(guid),
+            UpdateExpression="SET #state = :failed, revoke_error = :error, cause = :cause",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":failed": {"S": "revoke_failed"},
+                ":error": {"S": error},
+                ":cause": {"S": cause},
+            },
+        )
+
+    def live(self) -> list[GrantRecord]:
+        """Every grant not yet revoked (``ByLiveGrant``), the soonest to expire first."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "ByLiveGrant",
+            "KeyConditionExpression": "live_grant = :live",
+            "ExpressionAttributeValues": {":live": {"S": keys.LIVE_GRANT}},
+        }
+        found: list[GrantRecord] = []
+        while True:
+            response = self._client.query(**request)
+            found.extend(_record(item) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _record(item: dict[str, Any]) -> GrantRecord:
+    def text(name: str) -> str | None:
+        return item[name]["S"] if name in item else None
+
+    revoked_at = text("revoked_at")
+    return GrantRecord(
+        guid=item["guid"]["S"],
+        grant=ElevationGrant(
+            role=item["role"]["S"],
+            provider=item["provider"]["S"],
+            principal=item["principal"]["S"],
+            target=item["target"]["S"],
+            duration_seconds=int(item["duration_seconds"]["N"]),
+        ),
+        state=item["state"]["S"],  # type: ignore[arg-type]
+        granted_at=datetime.fromisoformat(item["granted_at"]["S"]),
+        expires_at=datetime.fromisoformat(item["expires_at_time"]["S"]),
+        revoked_at=datetime.fromisoformat(revoked_at) if revoked_at else None,
+        cause=text("cause"),
+        revoke_error=text("revoke_error"),
+    )

@@ -1,0 +1,138 @@
+"""The grant step of an elevation: when the workflow waits at ``grant`` (the table's stream
+triggers this), check again that the grant is allowed, grant it, and resume the workflow.
+
+Checked again here, not only at the request: the record still runs and waits on this very token,
+the decision says approved by enough distinct people (unless the role is auto-approved), and the
+policy still has the role, with the same target and a cap the duration fits in. Then the ledger
+counts the grant (``dal.grants``) before the provider adds the membership, so that no membership
+exists that a revoke would not find. Any refusal or failure ends the elevation as ``GrantFailed``,
+and what was added is taken back.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from execution_api.dal import repositories
+from execution_api.dal.codec import from_item
+from execution_api.dal.keys import RECORD_SK
+from execution_api.infra import iam_groups
+from execution_api.infra.aws_errors import GONE_TASK_TOKEN, code_of
+from execution_api.infra.clients import stepfunctions_client
+from execution_api.infra.config import roles_policy
+from execution_api.infra.observability import logger
+from execution_api.infra.settings import get_settings
+from execution_api.infra.timefmt import iso_millis
+from execution_api.logic.revoke_access import revoke_access
+from execution_api.models.audit import AuditEvent
+from execution_api.models.domain import ElevationGrant, Execution, ExecutionState, GrantStatus, utc_now
+from execution_api.models.errors import DomainError
+from execution_api.models.workflow_contract import (
+    APPROVAL_STEP,
+    GRANT_FAILED_ERROR,
+    GRANT_STEP,
+    WAIT_STEP_ATTRIBUTE,
+    WAIT_TOKEN_ATTRIBUTE,
+)
+
+ACTOR = "grant"
+
+
+class GrantRefused(DomainError):
+    """The grant is not (or no longer) allowed."""
+
+
+def grant_new_waits(records: list[dict[str, Any]]) -> int:
+    """Grants for each stream record that is a record beginning a ``grant`` wait; returns how many."""
+    granted = 0
+    for record in records:
+        change = record.get("dynamodb", {})
+        new, old = change.get("NewImage") or {}, change.get("OldImage") or {}
+        if (
+            new.get("sk", {}).get("S") == RECORD_SK
+            and new.get(WAIT_STEP_ATTRIBUTE, {}).get("S") == GRANT_STEP
+            and new.get(WAIT_TOKEN_ATTRIBUTE) != old.get(WAIT_TOKEN_ATTRIBUTE)
+        ):
+            granted += grant_access(from_item(new), new[WAIT_TOKEN_ATTRIBUTE]["S"])
+    return granted
+
+
+def grant_access(execution: Execution, token: str) -> int:
+    """Grants ``execution``'s elevation and resumes its workflow on ``token``; 1 if granted."""
+    try:
+        grant = _allowed_grant(execution, token)
+    except GrantRefused as refusal:
+        _fail(execution, token, refusal.message)
+        return 0
+    if grant is None:
+        return 0  # not waiting on this token any more: nothing to do
+    now = utc_now()
+    expires_at = now + timedelta(seconds=grant.duration_seconds)
+    ledger = repositories.grants()
+    try:
+        ledger.record_grant(execution.guid, grant, now, expires_at)
+        iam_groups.add_member(grant.target, grant.principal)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("grant failed", extra={"guid": execution.guid, "aws_error": type(error).__name__})
+        revoke_access(execution.guid, cause="grant_failed", actor=ACTOR)
+        _fail(execution, token, f"the provider refused the grant ({_error_name(error)})")
+        return 0
+    detail = {
+        "role": grant.role,
+        "target": grant.target,
+        "principal": grant.principal,
+        "expires_at": iso_millis(expires_at),
+    }
+    repositories.audit().append(AuditEvent(guid=execution.guid, type="granted", at=now, actor=ACTOR, detail=detail))
+    status = GrantStatus(state="granted", granted_at=iso_millis(now), expires_at=iso_millis(expires_at))
+    repositories.executions().show_grant(execution.guid, status)
+    _resume(token, {"granted_at": iso_millis(now), "expires_at": iso_millis(expires_at)})
+    return 1
+
+
+def _allowed_grant(execution: Execution, token: str) -> ElevationGrant | None:
+    current = repositories.executions().get(execution.guid)
+    if current is None or current.state is not ExecutionState.INPROGRESS:
+        return None
+    if repositories.executions().waiting_task_token(execution.guid) != token:
+        return None
+    grant = current.elevation
+    if grant is None:
+        raise GrantRefused("the execution is not an elevation")
+    if current.decision is not None:
+        decision = repositories.decisions().load(execution.guid, APPROVAL_STEP)
+        if decision.decided != "approved" or len(decision.approvals) < current.decision.required_approvals:
+            raise GrantRefused("the request is not approved")
+    role = roles_policy().roles.get(grant.role)
+    target = f"{get_settings().elevation_group_prefix}{role.group}" if role else None
+    if role is None or not role.enabled or target != grant.target or grant.duration_seconds > role.max_seconds:
+        raise GrantRefused(f"the policy no longer allows role '{grant.role}' as requested")
+    return grant
+
+
+def _fail(execution: Execution, token: str, cause: str) -> None:
+    at = utc_now()
+    event = AuditEvent(guid=execution.guid, type="grant_failed", at=at, actor=ACTOR, detail={"cause": cause})
+    repositories.audit().append(event)
+    try:
+        stepfunctions_client().send_task_failure(taskToken=token, error=GRANT_FAILED_ERROR, cause=cause)
+    except ClientError as error:
+        if code_of(error) not in GONE_TASK_TOKEN:
+            raise
+
+
+def _resume(token: str, output: dict[str, Any]) -> None:
+    try:
+        stepfunctions_client().send_task_success(taskToken=token, output=json.dumps(output))
+    except ClientError as error:
+        # A cancel or terminate got there first: the end of the execution revokes the grant.
+        if code_of(error) not in GONE_TASK_TOKEN:
+            raise
+
+
+def _error_name(error: Exception) -> str:
+    return code_of(error) if isinstance(error, ClientError) else type(error).__name__

@@ -1,0 +1,72 @@
+"""Revoking what an elevation granted: on every end of the execution (``logic.sync_status``), when
+the grant step fails, and in the reconciler's sweep.
+
+Idempotent: a grant already revoked, or never recorded, is done; a membership already gone counts
+as removed. Overlapping grants are counted (``dal.grants``): the membership goes only when no other
+live grant holds it, and if one was counted while it went, it is added back at once. A revoke that
+fails keeps the grant live, says why on the record and in the audit (``revoke_failed``, which the
+stack alarms on), and raises, so that its caller retries; the sweep retries it too.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from execution_api.dal import repositories
+from execution_api.infra import iam_groups
+from execution_api.infra.aws_errors import code_of
+from execution_api.infra.timefmt import iso_millis
+from execution_api.models.audit import AuditEvent
+from execution_api.models.domain import GrantStatus, utc_now
+
+
+def revoke_access(guid: str, cause: str, actor: str) -> bool:
+    """Revokes ``guid``'s grant, for ``cause`` (expiry, cancel, terminate, timeout, failure,
+    sweep, ...); ``True`` if it was live until now."""
+    ledger = repositories.grants()
+    record = ledger.get(guid)
+    if record is None or record.state == "revoked":
+        return False
+    grant = record.grant
+    try:
+        if not ledger.release(guid, grant):
+            iam_groups.remove_member(grant.target, grant.principal)
+            if ledger.holders(grant.provider, grant.target, grant.principal):
+                # Another grant of the same membership was counted while it was being removed.
+                iam_groups.add_member(grant.target, grant.principal)
+    except (ClientError, BotoCoreError) as error:
+        reason = code_of(error) if isinstance(error, ClientError) else type(error).__name__
+        _record_failure(guid, cause, actor, reason)
+        raise
+    now = utc_now()
+    ledger.mark_revoked(guid, cause, now)
+    detail = {"cause": cause, "role": grant.role, "target": grant.target, "principal": grant.principal}
+    repositories.audit().append(AuditEvent(guid=guid, type="revoked", at=now, actor=actor, detail=detail))
+    status = GrantStatus(
+        state="revoked",
+        granted_at=iso_millis(record.granted_at),
+        expires_at=iso_millis(record.expires_at),
+        revoked_at=iso_millis(now),
+        cause=cause,
+    )
+    repositories.executions().show_grant(guid, status)
+    return True
+
+
+def _record_failure(guid: str, cause: str, actor: str, reason: str) -> None:
+    ledger = repositories.grants()
+    ledger.mark_revoke_failed(guid, cause, reason)
+    event = AuditEvent(
+        guid=guid, type="revoke_failed", at=utc_now(), actor=actor, detail={"cause": cause, "error": reason}
+    )
+    repositories.audit().append(event)
+    record = ledger.get(guid)
+    if record is not None:
+        status = GrantStatus(
+            state="revoke_failed",
+            granted_at=iso_millis(record.granted_at),
+            expires_at=iso_millis(record.expires_at),
+            cause=cause,
+            revoke_error=reason,
+        )
+        repositories.executions().show_grant(guid, status)

@@ -1,0 +1,124 @@
+"""The roles policy (``config/roles.toml``): every stage's policy as deployed validates, and a
+policy that would open a hole does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from execution_api.infra.config import deep_merge, read_config
+from execution_api.models.caller import Caller
+from execution_api.models.errors import InvalidRequest
+from execution_api.models.policy import RolesPolicy
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+STAGES = ("dev", "staging", "prod")
+
+
+def role(**fields: object) -> dict:
+    base = {
+        "provider": "aws",
+        "group": "developer",
+        "requesters": {"everyone": True},
+        "approvers": {"groups": ["security-approvers"]},
+    }
+    return {**base, **fields}
+
+
+def policy(**roles: dict) -> RolesPolicy:
+    return RolesPolicy.model_validate({"roles": roles})
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stages_policy_as_deployed_validates(stage):
+    loaded = RolesPolicy.model_validate(read_config(CONFIG, "roles", stage))
+
+    assert {"readonly", "developer", "admin"} <= set(loaded.roles)
+    for name, each in loaded.roles.items():
+        assert each.name == name
+        assert each.auto_approve or each.approvers.groups or each.approvers.users
+
+
+def test_the_sample_policy_is_what_the_local_server_promises():
+    roles = RolesPolicy.model_validate(read_config(CONFIG, "roles", "dev")).roles
+
+    assert roles["readonly"].auto_approve
+    assert (roles["developer"].approvers.groups, roles["developer"].required_approvals) == (("security-approvers",), 1)
+    assert (roles["admin"].approvers.groups, roles["admin"].required_approvals) == (("security-approvers",), 2)
+    assert all(roles[name].requesters.everyone for name in ("readonly", "developer", "admin"))
+
+
+def test_a_stage_overrides_a_role_field_by_field():
+    prod = RolesPolicy.model_validate(read_config(CONFIG, "roles", "prod")).roles["developer"]
+    dev = RolesPolicy.model_validate(read_config(CONFIG, "roles", "dev")).roles["developer"]
+
+    assert prod.requesters.groups == ("engineers",)
+    assert (prod.approvers, prod.max_duration) == (dev.approvers, dev.max_duration)
+
+
+def test_a_merge_replaces_values_and_merges_tables():
+    base = {"roles": {"a": {"x": 1, "y": {"p": 1, "q": 2}, "l": [1]}, "b": {"x": 2}}}
+
+    merged = deep_merge(base, {"roles": {"a": {"y": {"q": 3}, "l": [2]}, "c": {"x": 4}}})
+
+    assert merged == {"roles": {"a": {"x": 1, "y": {"p": 1, "q": 3}, "l": [2]}, "b": {"x": 2}, "c": {"x": 4}}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"requesters": {}}, "requesters"),
+        ({"auto_approve": True}, "auto-approved role has none"),
+        ({"approvers": {}}, "approvers"),
+        ({"approvers": {"everyone": True}}, "approvers"),
+        ({"approvers": {"users": ["a@example.com"]}, "required_approvals": 2}, "required_approvals"),
+        ({"max_duration": "PT1H", "default_duration": "PT2H"}, "default_duration"),
+        ({"max_duration": "P30D"}, "max_duration"),
+        ({"max_duration": "soon"}, "max_duration"),
+        ({"group": ""}, "group"),
+        ({"group": "x*"}, "group"),
+        ({"provider": "gcp"}, "provider"),
+        ({"approver": {"groups": ["x"]}}, "approver"),
+        ({"ticket_pattern": "("}, "ticket_pattern"),
+        ({"approvers": {"groups": ["security approvers"]}}, "groups"),
+    ],
+)
+def test_a_policy_that_would_open_a_hole_does_not_load(fields, message):
+    with pytest.raises(ValidationError, match=message):
+        policy(r=role(**fields))
+
+
+def test_a_role_not_in_the_policy_or_disabled_is_a_400_naming_input_role():
+    loaded = policy(on=role(), off=role(enabled=False))
+
+    assert loaded.role("on").name == "on"
+    for name in ("off", "missing"):
+        with pytest.raises(InvalidRequest) as raised:
+            loaded.role(name)
+        assert raised.value.message.startswith("input.role:")
+
+
+def test_who_may_request_is_the_roles_and_emails_compare_without_case():
+    loaded = policy(
+        everyone=role(),
+        engineers=role(requesters={"groups": ["engineers"]}),
+        named=role(requesters={"users": ["Alice@Example.com"]}),
+    )
+
+    def names(caller: Caller) -> list[str]:
+        return sorted(each.name for each in loaded.requestable_by(caller))
+
+    assert names(Caller("i#a", email="alice@EXAMPLE.com")) == ["everyone", "named"]
+    assert names(Caller("i#b", groups=frozenset({"engineers"}))) == ["engineers", "everyone"]
+    assert names(Caller("i#c", email=None, groups=frozenset({"Engineers"}))) == ["everyone"]
+
+
+def test_a_ticket_pattern_is_enforced():
+    loaded = policy(r=role(ticket_pattern="^INC-[0-9]+$")).roles["r"]
+
+    loaded.check_ticket("INC-7")
+    for ticket in (None, "INC-7x", "CHG-1"):
+        with pytest.raises(InvalidRequest, match=r"input\.ticket"):
+            loaded.check_ticket(ticket)
