@@ -8,8 +8,13 @@ PORT ?= 8080
 USER ?= alice@example.com
 GROUPS ?=
 N ?= 10
+ENV ?= dev
+EMAIL ?=
+REGION ?=
+STACK = execution-api-$(ENV)
+AWS_CLI = aws $(if $(REGION),--region $(REGION))
 
-.PHONY: install run token test test-repeat lint format bench openapi clean
+.PHONY: install run token test test-repeat lint format bench openapi first-user clean
 
 $(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +55,22 @@ openapi: $(STAMP)  ## regenerate openapi.json from the functions' routes
 
 bench: $(STAMP)  ## prints a table and writes bench/results.json
 	$(BIN)/python -m bench
+
+first-user:  ## invite EMAIL to the deployed stack's user pool as an admin: make first-user EMAIL=you@example.com [ENV=dev] [REGION=us-east-1]
+	@test -n "$(EMAIL)" || { echo "usage: make first-user EMAIL=you@example.com [ENV=dev] [REGION=...]"; exit 2; }
+	@pool=$$($(AWS_CLI) cloudformation describe-stacks --stack-name $(STACK) --output text \
+		--query "Stacks[0].Outputs[?OutputKey=='UserPoolId'].OutputValue") && \
+	{ test -n "$$pool" && test "$$pool" != None; } || { echo "$(STACK) has no user pool (deployed with CreateUserPool=false?)"; exit 1; } && \
+	admins=$$($(AWS_CLI) cloudformation describe-stacks --stack-name $(STACK) --output text \
+		--query "Stacks[0].Parameters[?ParameterKey=='AdminGroup'].ParameterValue") && \
+	console=$$($(AWS_CLI) cloudformation describe-stacks --stack-name $(STACK) --output text \
+		--query "Stacks[0].Outputs[?OutputKey=='ConsoleUrl'].OutputValue") && \
+	$(AWS_CLI) cognito-idp admin-create-user --user-pool-id "$$pool" --username "$(EMAIL)" \
+		--user-attributes Name=email,Value="$(EMAIL)" Name=email_verified,Value=true \
+		--desired-delivery-mediums EMAIL > /dev/null && \
+	$(AWS_CLI) cognito-idp admin-add-user-to-group --user-pool-id "$$pool" --group-name "$$admins" --username "$(EMAIL)" && \
+	echo "$(EMAIL) is invited (a temporary password is on its way by email) and is in $$admins." && \
+	echo "Sign in at $$console"
 
 clean:
 	rm -rf $(VENV) .venv-runtime .aws-sam .pytest_cache .ruff_cache .mypy_cache .local

@@ -1,9 +1,10 @@
 """``template.yaml`` as data, and a resolver for the intrinsic functions it uses.
 
-The resolver knows the local values: parameter defaults (``JwtIssuer``/``JwtAudience`` have
-none, so the local identity provider's are used), the pseudo parameters, and the physical ids
-of the resources the local server created. An unknown name or function fails loudly: the local
-server must never silently run a different configuration from the deployed one.
+The resolver knows the local values: parameter defaults (but the local identity provider
+instead of a Cognito user pool: ``CreateUserPool``, ``JwtIssuer``, ``JwtAudience``), the pseudo
+parameters, and the physical ids of the resources the local server created. An unknown name
+or function fails loudly: the local server must never silently run a different configuration
+from the deployed one.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
-# The local identity provider's issuer (the server overrides it with its own origin's) and
-# audiences.
+# The local identity provider instead of a Cognito user pool: its issuer (the server overrides
+# it with its own origin's) and audiences.
 LOCAL_PARAMETERS: dict[str, Any] = {
+    "CreateUserPool": "false",
     "JwtIssuer": DEFAULT_ISSUER,
     "JwtAudience": list(AUDIENCES),
 }

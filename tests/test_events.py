@@ -1,11 +1,12 @@
-"""The sample events in events/ are what API Gateway and EventBridge send: parsed by the
-Powertools models, and each one is a route of template.yaml."""
+"""The sample events in events/ are what API Gateway, EventBridge, Cognito and CloudFormation
+send: parsed by the Powertools models, and each one reaches what template.yaml routes it to."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import PreTokenGenerationV2TriggerEvent
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, EventBridgeModel
 
@@ -13,10 +14,13 @@ from local.auth import subject_of
 from tests.cfn import load_template, resources_of_type
 from tests.events import EVENTS_DIR, FOUNDATION_ENDPOINTS, http_event, load_event
 
-HTTP_EVENTS = sorted(path.stem for path in EVENTS_DIR.glob("*.json") if path.stem != "sync_status")
+TEMPLATE = load_template()
+# The events that do not come from the HTTP API, each checked by a test of its own below.
+OTHER_EVENTS = {"sync_status", "pre_token_generation", "app_client_settings"}
+HTTP_EVENTS = sorted(path.stem for path in EVENTS_DIR.glob("*.json") if path.stem not in OTHER_EVENTS)
 TEMPLATE_ROUTES = {
     f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
-    for resource in resources_of_type(load_template(), "AWS::Serverless::Function").values()
+    for resource in resources_of_type(TEMPLATE, "AWS::Serverless::Function").values()
     for event in resource["Properties"].get("Events", {}).values()
     if event["Type"] == "HttpApi"
 }
@@ -51,13 +55,41 @@ def test_an_http_event_is_an_http_api_v2_event_of_a_template_route(name):
 def test_the_status_change_event_is_an_eventbridge_event_the_sync_rule_matches():
     event = load_event("sync_status")
     parsed = parse(event=event, model=EventBridgeModel)
-    rule = resources_of_type(load_template(), "AWS::Serverless::Function")["SyncStatusFunction"]["Properties"]
+    rule = resources_of_type(TEMPLATE, "AWS::Serverless::Function")["SyncStatusFunction"]["Properties"]
     pattern = rule["Events"]["StatusChange"]["Properties"]["Pattern"]
 
     assert parsed.source in pattern["source"]
     assert parsed.detail_type in pattern["detail-type"]
     assert parsed.detail["status"] in pattern["detail"]["status"]
     assert parsed.detail["name"] == parsed.detail["executionArn"].rsplit(":", 1)[1]
+
+
+def test_the_pre_token_generation_event_is_a_v2_event_of_the_template_pool():
+    event = PreTokenGenerationV2TriggerEvent(load_event("pre_token_generation"))
+    trigger = TEMPLATE["Resources"]["UserPool"]["Properties"]["LambdaConfig"]["PreTokenGenerationConfig"]
+
+    assert (event.version, trigger["LambdaVersion"]) == ("2", "V2_0")
+    assert event.trigger_source.startswith("TokenGeneration_")
+    assert event.request.user_attributes["email_verified"] == "true"
+    assert event.request.group_configuration.groups_to_override
+    assert event.request.scopes == ["openid", "email", "profile"]
+    assert event["response"] == {"claimsAndScopeOverrideDetails": None}
+
+
+def test_the_custom_resource_event_is_a_create_request_of_the_template_resource():
+    event = load_event("app_client_settings")
+    resource = TEMPLATE["Resources"][event["LogicalResourceId"]]
+
+    assert event["RequestType"] == "Create"
+    assert event["ResourceType"] == resource["Type"]
+    assert event["ResponseURL"].startswith("https://")
+    assert set(event["ResourceProperties"]) == set(resource["Properties"])
+    assert set(event["ResourceProperties"]["Settings"]) == set(resource["Properties"]["Settings"])
+    # CloudFormation sends every scalar property as a string.
+    scalars = [
+        value for value in event["ResourceProperties"]["Settings"].values() if not isinstance(value, list | dict)
+    ]
+    assert all(isinstance(value, str) for value in scalars)
 
 
 def test_overrides_keep_the_event_consistent():

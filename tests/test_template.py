@@ -1,4 +1,5 @@
-"""template.yaml against the code: lint-clean, every function and state machine present."""
+"""template.yaml against the code: lint-clean and SAM-translatable with either sign-in, every function
+and state machine present, the sign-in parameters checked by its Rules."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from samtranslator.translator.transform import transform as sam_transform
 
-from tests.cfn import ROOT, load_template, placeholders, resources_of_type, substitute_definition
+from local.template import Resolver
+from tests.cfn import ACCOUNT_ID, ROOT, load_template, placeholders, resources_of_type, substitute_definition
 from tests.events import http_event
 from tests.functions import FUNCTIONS_DIR, function_module
 
@@ -18,18 +22,189 @@ FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
 STATE_MACHINES = resources_of_type(TEMPLATE, "AWS::Serverless::StateMachine")
 
 
-def test_cfn_lint_finds_nothing():
+# Your own identity provider instead of the stack's user pool (CreateUserPool=false).
+OWN_IDENTITY_PROVIDER = {
+    "CreateUserPool": "false",
+    "JwtIssuer": "https://login.example.com/",
+    "JwtAudience": "console-client-id,cli-client-id",
+    "ConsoleClientId": "console-client-id",
+    "CliClientId": "cli-client-id",
+}
+
+
+def _with_defaults(parameters: dict[str, str]) -> dict:
+    """The template with these parameter values as its defaults."""
+    template = load_template()
+    for name, value in parameters.items():
+        template["Parameters"][name]["Default"] = value
+    return template
+
+
+def _cfn_lint(path: Path) -> subprocess.CompletedProcess:
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    # The same rule set as `make lint`.
-    result = subprocess.run(
-        [str(cfn_lint), "--append-rules", "cfn_lint_serverless.rules", "--", "template.yaml"],
+    # The same rule set as `make lint`. (cfn-lint's --parameters does not reach a SAM template's
+    # transformed copy, so another parameter value is linted as another default.)
+    return subprocess.run(
+        [str(cfn_lint), "--append-rules", "cfn_lint_serverless.rules", "--", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
 
+
+def test_cfn_lint_finds_nothing():
+    result = _cfn_lint(Path("template.yaml"))
+
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_finds_nothing_with_your_own_identity_provider(tmp_path):
+    variant = tmp_path / "template.json"
+    variant.write_text(json.dumps(_with_defaults(OWN_IDENTITY_PROVIDER)))
+
+    result = _cfn_lint(variant)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+class _NoManagedPolicies:
+    """The SAM translator's policy loader, offline (the template names no managed policy)."""
+
+    @staticmethod
+    def load() -> dict:
+        return {}
+
+
+def _sam_transform(parameters: dict[str, str]) -> dict:
+    template = _with_defaults(parameters)
+    for resource in template["Resources"].values():
+        for key in ("CodeUri", "DefinitionUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = "s3://bucket/key"  # what `sam package` puts there
+    values = {**parameters, "AWS::Region": "us-east-1", "AWS::Partition": "aws"}
+    return sam_transform(template, values, _NoManagedPolicies())
+
+
+@pytest.mark.parametrize("parameters", [{"CreateUserPool": "true"}, OWN_IDENTITY_PROVIDER], ids=["user-pool", "own"])
+def test_the_sam_translator_transforms_the_template(parameters, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+    resources = _sam_transform(parameters)["Resources"]
+
+    authorizer = resources["HttpApi"]["Properties"]["Body"]["components"]["securitySchemes"]["JwtAuthorizer"]
+    jwt = authorizer["x-amazon-apigateway-authorizer"]["jwtConfiguration"]
+    assert jwt["issuer"]["Fn::If"][0] == jwt["audience"]["Fn::If"][0] == "CreatesUserPool"
+    trigger_role = resources["PreTokenGenerationFunctionRole"]
+    assert trigger_role["Condition"] == "CreatesUserPool"
+    assert "Policies" not in trigger_role["Properties"]  # it calls no AWS service
+    settings_role = resources["AppClientSettingsFunctionRole"]["Properties"]
+    (statement,) = settings_role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["cognito-idp:DescribeUserPoolClient", "cognito-idp:UpdateUserPoolClient"]
+    assert statement["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+
+
+@pytest.mark.parametrize("logical_id", ["PreTokenGenerationFunction", "AppClientSettingsFunction"])
+def test_the_user_pool_functions_exist_only_with_the_pool_and_keep_their_logs_for_the_retention(logical_id):
+    logs = TEMPLATE["Resources"][f"{logical_id}Logs"]
+
+    assert FUNCTIONS[logical_id]["Condition"] == logs["Condition"] == "CreatesUserPool"
+    assert logs["Properties"] == {
+        "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{logical_id}}}"},
+        "RetentionInDays": {"Ref": "LogRetentionDays"},
+    }
+
+
+def _outputs(resolver: Resolver, names: set[str]) -> dict[str, str]:
+    """The named outputs the stack would show (those whose condition holds)."""
+    outputs = TEMPLATE["Outputs"]
+    return {
+        name: resolver.resolve(outputs[name]["Value"])
+        for name in names
+        if "Condition" not in outputs[name] or resolver.condition(outputs[name]["Condition"])
+    }
+
+
+def test_with_your_own_identity_provider_the_api_trusts_it_and_the_outputs_name_it():
+    audiences = OWN_IDENTITY_PROVIDER["JwtAudience"].split(",")
+    resolver = Resolver(
+        load_template(), ACCOUNT_ID, parameter_overrides={**OWN_IDENTITY_PROVIDER, "JwtAudience": audiences}
+    )
+    resolver.register("HttpApi", "a1b2c3d4e5")
+    auth = TEMPLATE["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["JwtAuthorizer"]
+
+    assert resolver.resolve(auth["JwtConfiguration"]) == {
+        "issuer": "https://login.example.com/",
+        "audience": ["console-client-id", "cli-client-id"],
+    }
+    assert _outputs(
+        resolver, set(TEMPLATE["Outputs"]) - {"SignalTopicArn", "ExecutionsTableName", "DefaultWorkflowArn"}
+    ) == {
+        "ApiUrl": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api/v1",
+        "ConsoleUrl": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/console/",
+        "JwtIssuer": "https://login.example.com/",
+        "ConsoleClientId": "console-client-id",
+        "CliClientId": "cli-client-id",
+    }
+    assert not [
+        spec for spec in TEMPLATE["Resources"].values() if resolver.is_enabled(spec) and "Cognito" in spec["Type"]
+    ]
+
+
+def test_the_outputs_the_cli_reads_keep_their_names():
+    assert {"ApiUrl", "JwtIssuer", "CliClientId", "ConsoleUrl"} <= set(TEMPLATE["Outputs"])
+
+
+def _evaluate(expression: Any, parameters: dict[str, Any]) -> Any:
+    """A Rules expression, as CloudFormation evaluates it against parameter values."""
+    ((function, argument),) = expression.items()
+    if function == "Ref":
+        return parameters[argument]
+    values = [_evaluate(item, parameters) if isinstance(item, dict) else item for item in argument]
+    if function == "Fn::Equals":
+        return values[0] == values[1]
+    if function == "Fn::Not":
+        return not values[0]
+    if function == "Fn::And":
+        return all(values)
+    if function == "Fn::Contains":
+        return values[1] in values[0]
+    raise AssertionError(f"{function} is not evaluated here")
+
+
+def _broken_rules(overrides: dict[str, str]) -> set[str]:
+    """The Rules whose assertions fail for the template's defaults with these overrides."""
+    parameters: dict[str, Any] = {name: spec.get("Default", "") for name, spec in TEMPLATE["Parameters"].items()}
+    parameters.update(overrides)
+    for name, spec in TEMPLATE["Parameters"].items():
+        if spec["Type"] == "CommaDelimitedList":
+            parameters[name] = [part.strip() for part in str(parameters[name]).split(",")]
+    return {
+        name
+        for name, rule in TEMPLATE["Rules"].items()
+        if _evaluate(rule["RuleCondition"], parameters)
+        and not all(_evaluate(assertion["Assert"], parameters) for assertion in rule["Assertions"])
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "broken"),
+    [
+        ({}, set()),
+        (OWN_IDENTITY_PROVIDER, set()),
+        ({"CreateUserPool": "false"}, {"OwnIdentityProviderIsConfigured"}),
+        ({**OWN_IDENTITY_PROVIDER, "JwtIssuer": ""}, {"OwnIdentityProviderIsConfigured"}),
+        (
+            {**OWN_IDENTITY_PROVIDER, "JwtAudience": "console-client-id,"},
+            {"OwnIdentityProviderIsConfigured", "OwnCliClientIsAnAudience"},
+        ),
+        ({**OWN_IDENTITY_PROVIDER, "JwtAudience": "cli-client-id"}, {"OwnConsoleClientIsAnAudience"}),
+        ({**OWN_IDENTITY_PROVIDER, "ConsoleClientId": "", "CliClientId": ""}, set()),
+        ({"GroupsClaim": "cognito:groups"}, {"UserPoolGroupsClaimIsAString"}),
+    ],
+)
+def test_the_rules_refuse_a_deployment_whose_sign_in_cannot_work(overrides, broken):
+    assert _broken_rules(overrides) == broken
 
 
 def _function_dir(resource: dict) -> str:
