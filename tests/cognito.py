@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from execution_api import aws as aws_clients
+from execution_api.infra import clients as aws_clients
 from local.template import Resolver, load_template
 from tests.cfn import ACCOUNT_ID, REGION
 from tests.events import load_event

@@ -21,8 +21,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from execution_api.aws import client
-from execution_api.observability import logger
+from execution_api.infra.clients import client
+from execution_api.infra.observability import logger
 
 _OPERATION = "UpdateUserPoolClient"
 _IDENTIFIERS = ("UserPoolId", "ClientId")

@@ -5,9 +5,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import PreTokenGenerationV2TriggerEvent
 
-from execution_api.observability import logger
-from execution_api.settings import get_settings
-from execution_api.token_claims import add_groups_claim
+from execution_api.api.token_claims import add_groups_claim
+from execution_api.infra.observability import logger
+from execution_api.infra.settings import get_settings
 
 
 @logger.inject_lambda_context

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from execution_api import aws as aws_clients
+from execution_api.infra import clients as aws_clients
 from tests.cognito import (
     UserPoolDeployment,
     cloudformation_responses,

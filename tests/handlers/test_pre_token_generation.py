@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from execution_api.identity import Caller, caller_from_claims
-from execution_api.settings import get_settings
+from execution_api.api.identity import caller_from_claims
+from execution_api.infra.settings import get_settings
+from execution_api.models.caller import Caller
 from tests.cfn import Resolver, load_template, parameter_defaults
 from tests.events import load_event
 from tests.functions import function_module
@@ -98,15 +99,25 @@ def test_the_trigger_adds_the_groups_to_the_id_token_only_as_a_json_array_in_a_s
     }
 
 
-def test_the_id_token_it_shapes_makes_the_api_see_an_admin_by_their_email(trigger):
-    assert caller_of(trigger()) == Caller(identity="alice@example.com", is_admin=True)
+def alice(answered: dict[str, Any], *, is_admin: bool, groups: list[str]) -> Caller:
+    """The caller the API makes of the sample user: her pool and ``sub``, her verified email."""
+    issuer = f"https://cognito-idp.{answered['region']}.amazonaws.com/{answered['userPoolId']}"
+    subject = answered["request"]["userAttributes"]["sub"]
+    email = "alice@example.com"
+    return Caller(f"{issuer}#{subject}", email=email, groups=frozenset(groups), is_admin=is_admin, display=email)
+
+
+def test_the_id_token_it_shapes_makes_the_api_see_an_admin_with_a_verified_email(trigger):
+    answered = trigger()
+
+    assert caller_of(answered) == alice(answered, is_admin=True, groups=["execution-admins", "security-approvers"])
 
 
 def test_a_user_in_no_group_is_an_ordinary_caller(trigger):
     answered = trigger(groups=[])
 
     assert id_token_claims(answered)[GROUPS_CLAIM] == "[]"
-    assert caller_of(answered) == Caller(identity="alice@example.com", is_admin=False)
+    assert caller_of(answered) == alice(answered, is_admin=False, groups=[])
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from execution_api.infra.config import deep_merge, read_config
 from execution_api.models.caller import Caller
 from execution_api.models.errors import InvalidRequest
 from execution_api.models.policy import RolesPolicy
+from tests.cfn import load_template
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 STAGES = ("dev", "staging", "prod")
@@ -122,3 +123,12 @@ def test_a_ticket_pattern_is_enforced():
     for ticket in (None, "INC-7x", "CHG-1"):
         with pytest.raises(InvalidRequest, match=r"input\.ticket"):
             loaded.check_ticket(ticket)
+
+
+def test_the_user_pools_approver_group_is_the_one_the_policy_names():
+    """The stack creates the approvers' group (``ApproverGroup``); the policy must give it roles."""
+    template = load_template()
+    group = template["Parameters"]["ApproverGroup"]["Default"]
+    roles = RolesPolicy.model_validate(read_config(CONFIG, "roles", "dev")).roles.values()
+
+    assert any(group in role.approvers.groups for role in roles)

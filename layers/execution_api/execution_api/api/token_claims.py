@@ -1,7 +1,7 @@
 """Group membership in the ID tokens of the stack's Cognito user pool: the logic of its pre token
 generation trigger (event version V2_0).
 
-The API reads groups from one claim holding a JSON array in a string (``identity``): HTTP API
+The API reads groups from one claim holding a JSON array in a string (``api.identity``): HTTP API
 passes string claims through unchanged but flattens an array claim such as ``cognito:groups``
 into ``[a b]``, where a group named ``x execution-admins`` would pass for ``execution-admins``.
 The trigger writes that claim from the groups Cognito itself reports for the user, and it
