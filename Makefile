@@ -11,7 +11,7 @@ N ?= 10
 
 .PHONY: install run token test test-repeat lint format bench openapi clean
 
-$(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml
+$(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml cli/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
