@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
-	$(BIN)/mypy layers/execution_api/execution_api
+	$(BIN)/mypy layers/execution_api/execution_api cli/execution_api_cli
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -38,7 +38,7 @@ def pending(app: App, out: Output) -> None:
         for signal in signals
     ]
     headers = ["GUID", "WORKFLOW", "REQUESTED BY", "APPROVALS", "EXPIRES", "REQUEST"]
-    click.echo(render.table(headers, rows, shrinkable=("REQUESTED BY", "REQUEST")))
+    click.echo(render.table(headers, rows, shrinkable=("REQUEST", "REQUESTED BY")))
     click.echo("\nDecide with `execapi approve GUID` or `execapi deny GUID`.", err=True)
 
 

@@ -41,7 +41,7 @@ def sign_in(profile: Profile, *, open_browser: bool, timeout: float, tell: Calla
     endpoints = oidc.discover(profile.issuer)
     verifier, challenge = oidc.pkce_pair()
     state = secrets.token_urlsafe(24)
-    receiver = oidc.LoopbackReceiver(profile.redirect_port)
+    receiver = oidc.LoopbackReceiver(profile.redirect_port, state)
     try:
         url = oidc.authorization_url(endpoints.authorization, profile, receiver.redirect_uri, challenge, state)
         opened = open_browser and webbrowser.open(url)

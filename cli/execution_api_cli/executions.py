@@ -60,7 +60,7 @@ def print_executions(executions: list[dict[str, Any]], out: Output, profile: Pro
         click.echo("No executions.", err=True)
         return
     headers, rows = _list_rows(executions, out, profile)
-    click.echo(render.table(headers, rows, shrinkable=("WORKFLOW", "SESSION")))
+    click.echo(render.table(headers, rows, shrinkable=("SESSION", "WORKFLOW")))
 
 
 @click.command("list")
@@ -180,8 +180,6 @@ def _follow(api: Api, described: dict[str, Any], interval: float, out: Output, p
             else:
                 render.emit_jsonl([event])
             last_seen = event["event_id"]
-        if fresh:
-            sys.stdout.flush()
         if _ended(described):
             break
         time.sleep(interval)
@@ -294,18 +292,29 @@ def _targets(api: Api, action: Action, filters: dict[str, Any]) -> list[dict[str
     ]
 
 
-def _confirm(action: Action, count: int, *, dry_run: bool, yes: bool) -> bool:
-    """Whether to go ahead with ``count`` executions chosen by filter."""
-    if dry_run:
-        click.echo(f"Would {action.verb} {count} execution{'s' * (count != 1)} (--dry-run).", err=True)
+def executions_count(count: int) -> str:
+    return f"{count} execution{'s' * (count != 1)}"
+
+
+def _go_ahead(
+    action: Action, targets: list[dict[str, Any]], *, dry_run: bool, yes: bool, app: App, out: Output
+) -> bool:
+    """Whether to act on the executions a filter chose: --dry-run shows them and stops; without
+    --yes a person at a terminal sees them and confirms, a script is refused."""
+    count = len(targets)
+    if count == 0:
+        click.echo("No execution matches.", err=True)
         return False
-    if yes or count == 0:
-        return count > 0
-    if not sys.stdin.isatty():
+    if not dry_run and not yes and not sys.stdin.isatty():
         raise click.UsageError(
-            f"to {action.verb} {count} executions chosen by filter, add --yes (see them first with --dry-run)"
+            f"to {action.verb} {executions_count(count)} chosen by filter, add --yes (see them first with --dry-run)"
         )
-    return click.confirm(f"{action.verb.capitalize()} these {count} executions?", err=True)
+    if dry_run or not yes:
+        print_executions(targets, out, app.profile())
+    if dry_run:
+        click.echo(f"Would {action.verb} {executions_count(count)} (--dry-run).", err=True)
+        return False
+    return yes or click.confirm(f"{action.verb.capitalize()} these {executions_count(count)}?", err=True)
 
 
 def _report(results: list[dict[str, Any]], action: Action, out: Output) -> None:
@@ -327,11 +336,7 @@ def _chosen_by_filter(
 ) -> list[str]:
     """The guids the filter selects, once confirmed (none for --dry-run)."""
     targets = _targets(app.api(), action, filters)
-    if dry_run or (not yes and targets):
-        print_executions(targets, out, app.profile())
-    if not _confirm(action, len(targets), dry_run=dry_run, yes=yes):
-        if not targets:
-            click.echo("No execution matches.", err=True)
+    if not _go_ahead(action, targets, dry_run=dry_run, yes=yes, app=app, out=out):
         return []
     return [execution["guid"] for execution in targets]
 
@@ -354,7 +359,7 @@ def _act(
     api = app.api()
     if ids and dry_run:
         print_executions([api.get_record(execution_id) for execution_id in ids], out, app.profile())
-        click.echo(f"Would {action.verb} {len(ids)} execution{'s' * (len(ids) != 1)} (--dry-run).", err=True)
+        click.echo(f"Would {action.verb} {executions_count(len(ids))} (--dry-run).", err=True)
         return
     chosen = list(ids) or _chosen_by_filter(app, action, filters, dry_run=dry_run, yes=yes, out=out)
     if not chosen:

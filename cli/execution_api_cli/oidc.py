@@ -104,7 +104,19 @@ def authorization_url(endpoint: str, profile: Profile, redirect_uri: str, challe
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
 
 
+def answer_problem(answer: dict[str, str], state: str) -> str | None:
+    """Why the identity provider's answer cannot be used, if it cannot."""
+    if "error" in answer:
+        return f"{answer['error']}: {answer.get('error_description', '')}".rstrip(": ")
+    if not secrets.compare_digest(answer.get("state", ""), state):
+        return "the answer's state does not match this sign-in"
+    if not answer.get("code"):
+        return "the answer has no authorization code"
+    return None
+
+
 class _CallbackServer(http.server.HTTPServer):
+    expected_state = ""
     answer: dict[str, str] | None = None
 
 
@@ -118,10 +130,11 @@ class _CallbackHandler(http.server.BaseHTTPRequestHandler):
             return
         answer = dict(parse_qsl(target.query))
         self.server.answer = answer
-        if "code" in answer:
-            self._reply(200, "Signed in. You can close this tab and go back to the terminal.")
+        problem = answer_problem(answer, self.server.expected_state)
+        if problem:
+            self._reply(400, f"Sign-in failed: {problem}. See the terminal.")
         else:
-            self._reply(400, f"Sign-in failed: {answer.get('error_description') or answer.get('error', 'no code')}.")
+            self._reply(200, "Signed in. You can close this tab and go back to the terminal.")
 
     def _reply(self, status: int, message: str) -> None:
         page = f"<!doctype html><title>execapi</title><p>{html.escape(message)}</p>".encode()
@@ -139,7 +152,7 @@ class LoopbackReceiver:
     """The redirect target ``http://localhost:<port>/callback``, served on 127.0.0.1 only.
     ``localhost`` because Cognito accepts plain http for that host name only."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, state: str) -> None:
         try:
             self._server = _CallbackServer(("127.0.0.1", port), _CallbackHandler)
         except OSError as error:
@@ -147,6 +160,7 @@ class LoopbackReceiver:
                 f"cannot listen on 127.0.0.1:{port} for the sign-in answer ({error.strerror}): free the port, "
                 "or set another redirect_port in the profile (and register it with the identity provider)"
             ) from error
+        self._server.expected_state = state
         self.redirect_uri = f"http://localhost:{self._server.server_address[1]}{CALLBACK_PATH}"
 
     def wait(self, timeout: float) -> dict[str, str]:
@@ -186,12 +200,9 @@ def redeem_code(
     profile: Profile, endpoints: Endpoints, answer: dict[str, str], *, state: str, verifier: str, redirect_uri: str
 ) -> Session:
     """Checks the callback's ``state`` and exchanges its code (with the PKCE verifier) for tokens."""
-    if "error" in answer:
-        raise CliError(f"sign-in failed: {answer['error']}: {answer.get('error_description', '')}".rstrip(": "))
-    if not secrets.compare_digest(answer.get("state", ""), state):
-        raise CliError("sign-in failed: the answer's state does not match this sign-in; run `execapi login` again")
-    if not answer.get("code"):
-        raise CliError("sign-in failed: the answer has no authorization code")
+    problem = answer_problem(answer, state)
+    if problem:
+        raise CliError(f"sign-in failed: {problem}; run `execapi login` again")
     form = {
         "grant_type": "authorization_code",
         "code": answer["code"],

@@ -59,21 +59,17 @@ def _fit(text: str, width: int) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], shrinkable: Sequence[str] = ()) -> str:
-    """Aligned columns. When wider than the terminal, the ``shrinkable`` columns (by header) lose
-    characters, widest first, down to ``MIN_COLUMN``; lines still too wide are cut."""
+    """Aligned columns. When wider than the terminal, the ``shrinkable`` columns (by header, the
+    first one first) lose characters down to ``MIN_COLUMN``; lines still too wide are cut."""
     cells = [[cell.replace("\n", " ") for cell in row] for row in rows]
     widths = [max([len(header), *(len(row[index]) for row in cells)]) for index, header in enumerate(headers)]
     limit = terminal_width()
     if limit is not None:
-        flexible = [headers.index(name) for name in shrinkable]
         excess = sum(widths) + len(GAP) * (len(widths) - 1) - limit
-        while excess > 0:
-            candidates = [index for index in flexible if widths[index] > MIN_COLUMN]
-            if not candidates:
-                break
-            widest = max(candidates, key=lambda index: widths[index])
-            widths[widest] -= 1
-            excess -= 1
+        for index in (headers.index(name) for name in shrinkable):
+            cut = max(min(excess, widths[index] - MIN_COLUMN), 0)
+            widths[index] -= cut
+            excess -= cut
     lines = []
     for row in [list(headers), *cells]:
         line = GAP.join(_fit(cell, widths[index]).ljust(widths[index]) for index, cell in enumerate(row)).rstrip()
