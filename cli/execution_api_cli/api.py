@@ -65,7 +65,13 @@ class Api:
         text = str(message) if message else response.reason_phrase or "request failed"
         if status in (429, 503) and "retry-after" in response.headers:
             text += f"; retry after {response.headers['retry-after']} s"
-        return ApiError(status, f"{text} (HTTP {status})")
+        text += f" (HTTP {status})"
+        details = body.get("details") if isinstance(body, dict) else None
+        for detail in details if isinstance(details, list) else []:
+            line = f"{detail.get('field')}: {detail.get('message')}" if isinstance(detail, dict) else str(detail)
+            if line not in text:  # the message often names them already
+                text += f"\n  {line}"
+        return ApiError(status, text)
 
     # -- execution records ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import html
 import http.server
 import json
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -118,6 +119,7 @@ def answer_problem(answer: dict[str, str], state: str) -> str | None:
 class _CallbackServer(http.server.HTTPServer):
     expected_state = ""
     answer: dict[str, str] | None = None
+    answered: threading.Event
 
 
 class _CallbackHandler(http.server.BaseHTTPRequestHandler):
@@ -129,12 +131,13 @@ class _CallbackHandler(http.server.BaseHTTPRequestHandler):
             self._reply(404, "Not found.")
             return
         answer = dict(parse_qsl(target.query))
-        self.server.answer = answer
         problem = answer_problem(answer, self.server.expected_state)
         if problem:
             self._reply(400, f"Sign-in failed: {problem}. See the terminal.")
         else:
             self._reply(200, "Signed in. You can close this tab and go back to the terminal.")
+        self.server.answer = answer
+        self.server.answered.set()
 
     def _reply(self, status: int, message: str) -> None:
         page = f"<!doctype html><title>execapi</title><p>{html.escape(message)}</p>".encode()
@@ -149,8 +152,9 @@ class _CallbackHandler(http.server.BaseHTTPRequestHandler):
 
 
 class LoopbackReceiver:
-    """The redirect target ``http://localhost:<port>/callback``, served on 127.0.0.1 only.
-    ``localhost`` because Cognito accepts plain http for that host name only."""
+    """The redirect target ``http://localhost:<port>/callback``, served on 127.0.0.1 only
+    (``localhost`` because Cognito accepts plain http for that host name only), from a thread of
+    its own: a console browser that ``webbrowser`` runs in the foreground can still reach it."""
 
     def __init__(self, port: int, state: str) -> None:
         try:
@@ -161,20 +165,19 @@ class LoopbackReceiver:
                 "or set another redirect_port in the profile (and register it with the identity provider)"
             ) from error
         self._server.expected_state = state
+        self._server.answered = threading.Event()
         self.redirect_uri = f"http://localhost:{self._server.server_address[1]}{CALLBACK_PATH}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+        self._thread.start()
 
     def wait(self, timeout: float) -> dict[str, str]:
         """The callback's query parameters; other requests (a favicon) are answered and ignored."""
-        deadline = time.monotonic() + timeout
-        while self._server.answer is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise CliError(f"no sign-in within {timeout:g} s: run `execapi login` again")
-            self._server.timeout = remaining
-            self._server.handle_request()
+        if not self._server.answered.wait(timeout) or self._server.answer is None:
+            raise CliError(f"no sign-in within {timeout:g} s: run `execapi login` again")
         return self._server.answer
 
     def close(self) -> None:
+        self._server.shutdown()
         self._server.server_close()
 
 

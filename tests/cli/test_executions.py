@@ -278,7 +278,7 @@ def test_delete_by_filter_leaves_running_executions_alone(
         (["list", "--limit", "0"], 2, "Invalid value for '--limit'"),
         (["start", "batch", "--input", "{not json"], 2, "Invalid value for '--input': not JSON"),
         (["start", "batch", "-i", "{}", "--input-file", "-"], 2, "not both"),
-        (["start", "batch", "--input", '{"items": 5}'], 1, "input.items"),
+        (["start", "batch", "--input", '{"items": 5}'], 1, "(HTTP 400)\n  input.items: Input should be a valid list"),
         (["start", "no-such-workflow"], 1, "(HTTP 404)"),
         (["show", "not-an-id"], 1, "id: must be an execution guid (UUID) or execution ARN (HTTP 400)"),
         (["wait", str(uuid.uuid4())], 1, "(HTTP 404)"),

@@ -177,3 +177,11 @@ def test_without_a_session_commands_say_how_to_sign_in(profile: Path, execapi: C
 
     assert result.exit_code == 1
     assert result.stderr == f"Error: not signed in (profile {PROFILE}): run `execapi --profile {PROFILE} login`\n"
+
+
+def test_a_sign_in_that_never_comes_back_times_out(profile: Path, execapi: Callable[..., Result]) -> None:
+    result = execapi("--profile", PROFILE, "login", "--no-browser", "--timeout", "1", env={"EXECAPI_BASE_URL": None})
+
+    assert result.exit_code == 1
+    assert "Sign in at:" in result.stderr
+    assert "no sign-in within 1 s: run `execapi login` again" in result.stderr
