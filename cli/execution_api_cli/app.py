@@ -31,8 +31,16 @@ class App:
     base_url: str | None
     token: str | None
     _api: Api | None = field(default=None, repr=False)
+    _profile: Profile | None = field(default=None, repr=False)
 
     def profile(self) -> Profile:
+        if self._profile is None:
+            self._profile = self._resolve_profile()
+        return self._profile
+
+    def _resolve_profile(self) -> Profile:
+        """The named profile (``--base-url`` replacing its URL), or, for a name the file lacks, just
+        ``--base-url`` (with ``--token``, a script needs no configuration file)."""
         found = find_profile(self.config_file, self.profile_name)
         if found is None and self.base_url is None:
             raise CliError(

@@ -124,9 +124,8 @@ def _history_line(event: dict[str, Any], started: str | None, out: Output) -> st
     line = (
         f"{event['event_id']:>4}  {render.offset(event['timestamp'], started, out.time_format):<{_time_width(out)}}  "
         f"{event['event_type']:<28}  {event.get('state', '-'):<20}  {detail}"
-    ).rstrip()
-    width = render.terminal_width()
-    return line[: width - 1] + render.ELLIPSIS if width and len(line) > width else line
+    )
+    return render.fit_line(line.rstrip())
 
 
 def _ended(described: dict[str, Any]) -> bool:

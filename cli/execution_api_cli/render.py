@@ -58,6 +58,12 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + ELLIPSIS
 
 
+def fit_line(line: str) -> str:
+    """The line, cut to the terminal's width."""
+    limit = terminal_width()
+    return _fit(line, limit) if limit is not None else line
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], shrinkable: Sequence[str] = ()) -> str:
     """Aligned columns. When wider than the terminal, the ``shrinkable`` columns (by header, the
     first one first) lose characters down to ``MIN_COLUMN``; lines still too wide are cut."""
@@ -79,9 +85,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], shrinkable: Seq
 
 def key_values(pairs: Sequence[tuple[str, str]]) -> str:
     width = max(len(key) for key, _ in pairs)
-    limit = terminal_width()
-    lines = [f"{key.ljust(width)}  {value}" for key, value in pairs]
-    return "\n".join(_fit(line, limit) if limit is not None else line for line in lines)
+    return "\n".join(fit_line(f"{key.ljust(width)}  {value}") for key, value in pairs)
 
 
 def parse_instant(value: str) -> datetime:

@@ -35,7 +35,7 @@ def config_file(cli_home: Path) -> Path:
     return cli_home / "config" / "execution-api" / "config.toml"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def stack() -> Iterator[str]:
     """A CloudFormation stack in moto whose outputs are an execution-api stack's (and ``unrelated``,
     a stack without them)."""
