@@ -185,3 +185,26 @@ def test_a_sign_in_that_never_comes_back_times_out(profile: Path, execapi: Calla
     assert result.exit_code == 1
     assert "Sign in at:" in result.stderr
     assert "no sign-in within 1 s: run `execapi login` again" in result.stderr
+
+
+def test_a_session_token_the_api_refuses_says_to_sign_in_again(
+    profile: Path, local_issuer: str, cli_home: Path, execapi: Callable[..., Result]
+) -> None:
+    path = session_file(cli_home)
+    path.parent.mkdir(parents=True)
+    session = {
+        "issuer": local_issuer,
+        "client_id": "execution-api-cli",
+        "token_endpoint": f"{local_issuer}/token",
+        "id_token": "not-a-token-the-api-takes",
+        "refresh_token": None,
+        "expires_at": 4102444800,  # 2100: no renewal before the request
+    }
+    path.write_text(json.dumps(session))
+
+    result = execapi("--profile", PROFILE, "list", env={"EXECAPI_BASE_URL": None})
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: Unauthorized (HTTP 401): sign in again with `execapi --profile {PROFILE} login`\n"
+    )
