@@ -16,7 +16,7 @@ AWS_CLI = aws $(if $(REGION),--region $(REGION))
 
 .PHONY: install run token test test-repeat lint format bench openapi first-user clean
 
-$(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml
+$(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml cli/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
-	$(BIN)/mypy layers/execution_api/execution_api
+	$(BIN)/mypy layers/execution_api/execution_api cli/execution_api_cli
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -1,10 +1,14 @@
-"""Shared fixtures: an embedded AWS built from template.yaml, the functions, and their events."""
+"""Shared fixtures: an embedded AWS built from template.yaml, the functions, and their events; the
+local server (``make run``'s) for the end-to-end and CLI tests."""
 
 from __future__ import annotations
 
+import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +16,10 @@ import pytest
 from execution_api.dal.executions import ExecutionRepository
 from execution_api.infra.settings import get_settings
 from execution_api.models.domain import Execution
+from local.token import mint_token
 from tests.cfn import ACCOUNT_ID, REGION
 from tests.functions import HttpReply, as_http_reply, function_module
+from tests.local_server import ROOT, ApiClient, free_port, serving
 from tests.records import new_record
 from tests.stack import (
     Stack,
@@ -102,3 +108,121 @@ def make_record(aws: Stack, repository: ExecutionRepository) -> Callable[..., Ex
         return new_record(repository, aws.workflow_arns, **fields)
 
     return make
+
+
+# -- the local server (make run's) for the end-to-end and CLI tests -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def jwt_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A signing key for this session only (created by the first token or by the server)."""
+    return tmp_path_factory.mktemp("local-idp") / "jwt-signing-key.pem"
+
+
+@pytest.fixture(scope="session")
+def signal_keyring() -> dict[str, str]:
+    """The keyring the session's server seals decision links with (its ``SignalKeySecret``)."""
+    return {"current": "k1", "k1": secrets.token_urlsafe(48)}
+
+
+@pytest.fixture(scope="session")
+def outbox_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's server appends each decision-link webhook post, one JSON line each."""
+    return tmp_path_factory.mktemp("local-outbox") / "outbox.jsonl"
+
+
+# Roles of the tests' own, merged over the repository's policy (the local stage is dev).
+TEST_ROLES = """
+[roles.flash]
+description = "Test: auto-approved, held for seconds"
+provider = "aws"
+group = "flash"
+requesters = { everyone = true }
+auto_approve = true
+max_duration = "PT30S"
+default_duration = "PT5S"
+reason_required = false
+"""
+
+
+@pytest.fixture(scope="session")
+def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's config/, plus ``TEST_ROLES`` as the dev stage's override."""
+    directory = tmp_path_factory.mktemp("config")
+    shutil.copytree(ROOT / "config", directory, dirs_exist_ok=True)
+    stage = directory / "stages" / "dev"
+    stage.mkdir(parents=True, exist_ok=True)
+    (stage / "roles.toml").write_text(TEST_ROLES)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def shared_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def local_issuer(shared_port: int) -> str:
+    """The issuer of the session's tokens: the shared server's identity provider. Servers of their
+    own (``isolated_local_server``) take the same issuer, so that one token works on each."""
+    return f"http://127.0.0.1:{shared_port}/local-idp"
+
+
+@pytest.fixture(scope="session")
+def local_server(
+    jwt_key_file: Path,
+    signal_keyring: dict[str, str],
+    outbox_file: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    local_issuer: str,
+    shared_port: int,
+    config_dir: Path,
+) -> Iterator[str]:
+    """The server the e2e tests share."""
+    server_dir = tmp_path_factory.mktemp("local-server")
+    with serving(jwt_key_file, signal_keyring, outbox_file, server_dir, local_issuer, config_dir, shared_port) as url:
+        yield url
+
+
+@pytest.fixture
+def isolated_local_server(
+    jwt_key_file: Path,
+    signal_keyring: dict[str, str],
+    outbox_file: Path,
+    tmp_path: Path,
+    local_issuer: str,
+    config_dir: Path,
+) -> Iterator[str]:
+    """A server of its own, for a test whose load must not leave the shared server busy."""
+    with serving(jwt_key_file, signal_keyring, outbox_file, tmp_path, local_issuer, config_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def token_for(jwt_key_file: Path, local_issuer: str) -> Callable[..., str]:
+    """``token_for(user, groups=None, email_verified=True)``: a token the session's servers accept."""
+
+    def mint(user: str, groups: list[str] | None = None, email_verified: bool = True) -> str:
+        return mint_token(user, groups, key_file=jwt_key_file, issuer=local_issuer, email_verified=email_verified)
+
+    return mint
+
+
+@pytest.fixture(scope="session")
+def api(local_server: str, token_for: Callable[..., str]) -> Callable[..., ApiClient]:
+    """``api(user, groups=None)``: a client authenticated as ``user``."""
+
+    def client(user: str, groups: list[str] | None = None) -> ApiClient:
+        return ApiClient(local_server, token_for(user, groups), user)
+
+    return client
+
+
+@pytest.fixture(scope="session")
+def anonymous(local_server: str) -> Callable[[str | None], ApiClient]:
+    """``anonymous(token)``: a client that sends exactly ``token`` as its bearer (None: no header)."""
+
+    def client(token: str | None = None) -> ApiClient:
+        return ApiClient(local_server, token)
+
+    return client
