@@ -187,13 +187,15 @@ class LocalApi:
 
 
 def api_base_path(template: dict[str, Any]) -> str:
-    """The common prefix of every ``HttpApi`` route path (``/api/v1``)."""
+    """The common prefix of every authorized ``HttpApi`` route path (``/api/v1``): the public
+    routes (``Authorizer: NONE``, the console's pages) are not the API."""
     paths = [
         str(event.get("Properties", {}).get("Path", "/"))
         for spec in template.get("Resources", {}).values()
         if spec.get("Type") == "AWS::Serverless::Function"
         for event in spec.get("Properties", {}).get("Events", {}).values()
         if event.get("Type") == "HttpApi"
+        and (event.get("Properties", {}).get("Auth") or {}).get("Authorizer") != "NONE"
     ]
     return posixpath.commonpath(paths) if paths else "/"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-from local.auth import AUDIENCES, DEFAULT_ISSUER
+from local.auth import AUDIENCES, CONSOLE_CLIENT_ID, DEFAULT_ISSUER
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -25,11 +25,12 @@ REGION = "us-east-1"
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
 # The local identity provider's issuer (the server overrides it with its own origin's) and
-# audiences, and an approver so that the documented example request (which names none) can be
-# decided locally: `make token USER=approver@example.com`.
+# audiences, the console's client there, and an approver so that the documented example request
+# (which names none) can be decided locally: `make token USER=approver@example.com`.
 LOCAL_PARAMETERS: dict[str, Any] = {
     "JwtIssuer": DEFAULT_ISSUER,
     "JwtAudience": list(AUDIENCES),
+    "ConsoleClientId": CONSOLE_CLIENT_ID,
     "DefaultApprovers": "approver@example.com",
 }
 

@@ -33,8 +33,25 @@ class Settings(BaseModel):
     reconcile_grace_seconds: int = Field(default=300, ge=0, alias="RECONCILE_GRACE_SECONDS")
     default_approvers: tuple[str, ...] = Field(default=(), alias="DEFAULT_APPROVERS")
     approval_timeout_seconds: int = Field(default=86400, ge=1, alias="APPROVAL_TIMEOUT_SECONDS")
+    # The web console's sign-in: the OIDC issuer and the console's app client. The three endpoints
+    # are only needed where they are not under the issuer's discovery document (Cognito's hosted UI).
+    oidc_issuer: str | None = Field(default=None, alias="OIDC_ISSUER")
+    console_client_id: str | None = Field(default=None, alias="CONSOLE_CLIENT_ID")
+    oidc_authorization_endpoint: str | None = Field(default=None, alias="OIDC_AUTHORIZATION_ENDPOINT")
+    oidc_token_endpoint: str | None = Field(default=None, alias="OIDC_TOKEN_ENDPOINT")
+    oidc_end_session_endpoint: str | None = Field(default=None, alias="OIDC_END_SESSION_ENDPOINT")
 
-    @field_validator("signal_topic_arn", "signal_webhook_url", "public_base_url", mode="before")
+    @field_validator(
+        "signal_topic_arn",
+        "signal_webhook_url",
+        "public_base_url",
+        "oidc_issuer",
+        "console_client_id",
+        "oidc_authorization_endpoint",
+        "oidc_token_endpoint",
+        "oidc_end_session_endpoint",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return value or None
