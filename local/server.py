@@ -225,8 +225,8 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
     base_path = api_base_path(template)
     issuer = local_issuer(origin)
     overrides: dict[str, Any] = {"JwtIssuer": issuer}
-    if "PublicBaseUrl" in template.get("Parameters", {}):
-        overrides["PublicBaseUrl"] = origin + base_path  # decision links point at this server
+    if "PublicUrl" in template.get("Parameters", {}):
+        overrides["PublicUrl"] = origin  # decision links point at this server
     outbox = None
     if "SignalWebhookUrl" in template.get("Parameters", {}):
         overrides["SignalWebhookUrl"] = origin + OUTBOX_PATH  # links are delivered to this server

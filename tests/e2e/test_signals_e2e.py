@@ -286,9 +286,11 @@ def test_the_links_are_delivered_to_the_webhook_for_each_approver_and_work(
     posts = wait_for(lambda: (posts := outbox_posts(outbox_file, guid)) and len(posts) >= 2 and posts)
     assert sorted(post["recipient"] for post in posts) == sorted(names)
     for post in posts:
-        assert set(post["links"]) == {"approve", "deny"}
-        assert post["links"]["approve"] in post["text"]
-        assert post["links"]["deny"] in post["text"]
+        assert set(post["links"]) == {"approve", "deny", "console_approve", "console_deny"}
+        # People get the console's page, which decides only on a POST after sign-in.
+        assert post["links"]["console_approve"] in post["text"]
+        assert post["links"]["console_deny"] in post["text"]
+        assert "/console/decide#input=" in post["links"]["console_approve"]
 
     by_recipient = {post["recipient"]: post["links"] for post in posts}
     first = follow(api(names[0]), by_recipient[names[0]]["approve"])
@@ -317,3 +319,57 @@ def test_links_are_still_delivered_after_a_cancelled_transaction(
 
     wait_for(lambda: outbox_posts(outbox_file, guid))
     assert wait_for_signal(api(approver_name), guid)["guid"] == guid
+
+
+# -- inspecting a link, and deciding with a body ------------------------------------------------------
+
+
+def test_inspecting_a_link_shows_what_it_decides_and_spends_nothing(
+    api: Callable[..., ApiClient], waiting: Callable[..., tuple[ApiClient, str]]
+) -> None:
+    approver_name = a_user()
+    approver = api(approver_name)
+    requester, guid = waiting([approver_name], reason="<img src=x onerror=alert(1)>")
+    signal = wait_for_signal(approver, guid)
+    assert signal["console_approve_url"].split("#input=")[1] == signal["approve_url"].split("?input=")[1]
+    token = token_of(signal["approve_url"])
+
+    status, body, _ = approver.post("/signals/inspect", {"input": token})
+
+    assert status == 200, body
+    assert (body["guid"], body["decision"], body["step"]) == (guid, "approve", "approval")
+    assert body["input"]["reason"] == "<img src=x onerror=alert(1)>"
+    assert (body["approvals"], body["required_approvals"]) == (0, 1)
+    assert api(a_user()).post("/signals/inspect", {"input": token}).status == 403
+    status, decided, _ = approver.post(f"/execution/{guid}/signal", {"input": token, "comment": "ok for the deploy"})
+    assert (status, decided["outcome"]) == (200, "approved"), decided
+    status, again, _ = approver.post("/signals/inspect", {"input": token})
+    assert status == 409, again
+    granted(requester, guid)
+
+
+def test_a_decision_needs_its_token_in_the_query_or_the_body(
+    api: Callable[..., ApiClient], waiting: Callable[..., tuple[ApiClient, str]]
+) -> None:
+    approver_name = a_user()
+    approver = api(approver_name)
+    _, guid = waiting([approver_name])
+    wait_for_signal(approver, guid)
+
+    status, body, _ = approver.post(f"/execution/{guid}/signal")
+    assert status == 400, body
+    assert body["message"].startswith("input:")
+    status, body, _ = approver.post(f"/execution/{guid}/signal", {"input": "x", "unknown": 1})
+    assert status == 400, body
+
+
+def test_an_expired_link_is_gone_when_inspected(
+    api: Callable[..., ApiClient], waiting: Callable[..., tuple[ApiClient, str]], signal_keyring: dict[str, str]
+) -> None:
+    approver_name = a_user()
+    _, guid = waiting([approver_name])
+    expired = seal(a_link(guid, approver_name, expires_in=timedelta(seconds=-1)), signal_keyring, SOURCE)
+
+    status, body, _ = api(approver_name).post("/signals/inspect", {"input": expired})
+
+    assert status == 410, body

@@ -83,7 +83,7 @@ def secret_values(aws) -> list[str]:
 def test_an_approval_flow_logs_no_token_and_no_secret(
     aws, invoke, lambda_context, repository, settings_env, elevation_target, read_logs
 ):
-    settings_env(PUBLIC_BASE_URL="https://api.example.test/api/v1", RECONCILE_GRACE_SECONDS="0")
+    settings_env(PUBLIC_URL="https://api.example.test", RECONCILE_GRACE_SECONDS="0")
     sfn, dynamodb = aws.own_client("stepfunctions"), aws.own_client("dynamodb")
 
     started = invoke(

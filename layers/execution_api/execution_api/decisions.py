@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field
 
 from execution_api.aws import stepfunctions_client
 from execution_api.control import GONE_TOKEN_ERRORS
@@ -31,6 +32,8 @@ from execution_api.signal_tokens import DECISIONS, DecisionLink, open_sealed, se
 from execution_api.timefmt import iso_millis
 
 DECISION_STEPS = frozenset({"approval"})
+API_BASE_PATH = "/api/v1"
+CONSOLE_PATH = "/console"
 
 
 def _repository() -> DecisionRepository:
@@ -41,42 +44,61 @@ def _source() -> str:
     return f"urn:execution-api:{get_settings().task_queue}"
 
 
-def decision_links(guid: str, step: str, recipient: str, expires_at: datetime, base_url: str) -> dict[str, str]:
-    """A fresh approve and deny link for ``recipient``; each works once."""
+def decision_links(guid: str, step: str, recipient: str, expires_at: datetime, origin: str) -> dict[str, str]:
+    """A fresh approve and deny token for ``recipient``, each as a link to the API
+    (``<decision>``) and to the console's decision page (``console_<decision>``) under ``origin``
+    (``https://<host>``); each token works once."""
     keyring = signal_keyring()
-    base = base_url.rstrip("/")
+    base = origin.rstrip("/")
     links = {}
     for decision in DECISIONS:
         link = DecisionLink(str(uuid.uuid4()), guid, step, recipient, decision, expires_at)
-        links[decision] = f"{base}/execution/{guid}/signal?input={quote(seal(link, keyring, _source()))}"
+        token = quote(seal(link, keyring, _source()), safe="")
+        links[decision] = f"{base}{API_BASE_PATH}/execution/{guid}/signal?input={token}"
+        # In the fragment: a browser never sends it, so no server or proxy logs the token.
+        links[f"console_{decision}"] = f"{base}{CONSOLE_PATH}/decide#input={token}"
     return links
 
 
 def announce(execution: Execution, step: str) -> int:
     """Records who must decide ``step`` and sends each of them their links; returns how many."""
     settings = get_settings()
-    if not settings.public_base_url:
-        raise RuntimeError("PUBLIC_BASE_URL is not configured")
+    if not settings.public_url:
+        raise RuntimeError("PUBLIC_URL is not configured")
     expires_at = utc_now() + timedelta(seconds=settings.approval_timeout_seconds)
     _repository().add_pending(execution, step, execution.approvers, int(expires_at.timestamp()))
     summary = _summary(execution)
     for recipient in execution.approvers:
-        links = decision_links(execution.guid, step, recipient, expires_at, settings.public_base_url)
+        links = decision_links(execution.guid, step, recipient, expires_at, settings.public_url)
         deliver_links(recipient, summary, links)
     return len(execution.approvers)
 
 
-def submit_signal(caller: Caller, execution_id: str, token: str) -> dict[str, Any]:
-    guid = guid_from_id(execution_id)
+class SignalRequest(BaseModel):
+    """A decision link's token, and an optional comment that goes into the audit trail."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Annotated[str, Field(min_length=1, max_length=4096)]
+    comment: Annotated[str | None, Field(min_length=1, max_length=1000)] = None
+
+
+def _link_for(caller: Caller, execution_id: str | None, token: str) -> DecisionLink:
+    """The link inside ``token`` if it may be used by ``caller`` now (for ``execution_id``)."""
     link = open_sealed(token, signal_keyring())
-    if link.guid != guid:
+    if execution_id is not None and link.guid != guid_from_id(execution_id):
         raise InvalidRequest("input: the link belongs to another execution")
     if link.expires_at <= utc_now():
         raise Gone("input: the link has expired")
     if link.recipient != caller.identity:
         raise Forbidden("input: the link is addressed to someone else")
+    return link
+
+
+def submit_signal(caller: Caller, execution_id: str, token: str, comment: str | None = None) -> dict[str, Any]:
+    link = _link_for(caller, execution_id, token)
     repository = _repository()
-    state = repository.load(guid, link.step)
+    state = repository.load(link.guid, link.step)
     execution = _waiting_execution(state, link)
     if caller.identity not in execution.approvers:
         raise Forbidden("you are not an approver of this execution")
@@ -92,6 +114,7 @@ def submit_signal(caller: Caller, execution_id: str, token: str) -> dict[str, An
         voter=caller.identity,
         outcome=outcome,
         nonce_expires_at=int(link.expires_at.timestamp()) + 86400,
+        comment=comment,
     )
     if outcome:
         by: Any = sorted(approvals) if approve else caller.identity
@@ -106,8 +129,34 @@ def submit_signal(caller: Caller, execution_id: str, token: str) -> dict[str, An
     }
 
 
-def pending_signals(caller: Caller, base_url: str) -> dict[str, Any]:
-    """The caller's undecided decisions, each with fresh links under ``base_url``."""
+def inspect_signal(caller: Caller, token: str) -> dict[str, Any]:
+    """What ``token`` would decide, checked as the signal endpoint checks it, without deciding."""
+    link = _link_for(caller, None, token)
+    repository = _repository()
+    if repository.nonce_used(link.nonce):
+        raise Conflict("input: this link has already been used")
+    state = repository.load(link.guid, link.step)
+    execution = _waiting_execution(state, link)
+    if caller.identity in state.approvals:
+        raise Conflict("you have already approved this request")
+    return {
+        "guid": execution.guid,
+        "workflow_id": execution.workflow_id,
+        "workflow": execution.workflow,
+        "step": link.step,
+        "decision": link.decision,
+        "requested_by": execution.owner,
+        "input": execution.input,
+        "approvals": len(state.approvals),
+        "required_approvals": execution.required_approvals,
+        "expires_at": iso_millis(link.expires_at),
+    }
+
+
+def pending_signals(caller: Caller, origin: str) -> dict[str, Any]:
+    """The caller's undecided decisions, each with fresh links under ``origin`` (``PUBLIC_URL``
+    when set, which a custom domain needs)."""
+    origin = get_settings().public_url or origin
     repository = _repository()
     pending = repository.pending_for(caller.identity, int(utc_now().timestamp()))
     states = repository.load_many([(item.guid, item.step) for item in pending]) if pending else {}
@@ -124,7 +173,7 @@ def pending_signals(caller: Caller, base_url: str) -> dict[str, Any]:
         ):
             continue
         expires_at = datetime.fromtimestamp(item.expires_at, utc_now().tzinfo)
-        links = decision_links(item.guid, item.step, caller.identity, expires_at, base_url)
+        links = decision_links(item.guid, item.step, caller.identity, expires_at, origin)
         signals.append(
             {
                 "guid": item.guid,
@@ -138,6 +187,8 @@ def pending_signals(caller: Caller, base_url: str) -> dict[str, Any]:
                 "expires_at": iso_millis(expires_at),
                 "approve_url": links["approve"],
                 "deny_url": links["deny"],
+                "console_approve_url": links["console_approve"],
+                "console_deny_url": links["console_deny"],
             }
         )
     return {"signals": signals}

@@ -186,11 +186,12 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     return caller_from_claims(claims, settings.groups_claim, settings.admin_group)
 
 
-def request_base_url(app: APIGatewayHttpResolver) -> str:
-    """This API's base URL as the caller reached it (API Gateway sets X-Forwarded-Proto)."""
+def request_origin(app: APIGatewayHttpResolver) -> str:
+    """``<scheme>://<host>`` of this stack as the caller reached it (API Gateway sets
+    X-Forwarded-Proto): the API is under ``BASE_PATH`` there, the console under ``/console``."""
     event = app.current_event
     scheme = (event.headers or {}).get("x-forwarded-proto", "https")
-    return f"{scheme}://{event.request_context.domain_name}{BASE_PATH}"
+    return f"{scheme}://{event.request_context.domain_name}"
 
 
 def lambda_entry(app: APIGatewayHttpResolver) -> Callable[[dict, Any], dict]:

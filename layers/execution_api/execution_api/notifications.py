@@ -16,7 +16,7 @@ WEBHOOK_TIMEOUT_SECONDS = 3
 
 def deliver_links(recipient: str, summary: str, links: dict[str, str]) -> None:
     settings = get_settings()
-    text = f"{summary}\nApprove: {links['approve']}\nDeny: {links['deny']}"
+    text = f"{summary}\nApprove: {links['console_approve']}\nDeny: {links['console_deny']}"
     if settings.signal_topic_arn:
         client("sns").publish(
             TopicArn=settings.signal_topic_arn,

@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 from execution_api.aws import dynamodb_client
 from execution_api.errors import Conflict, NotFound
 from execution_api.identity import Caller
-from execution_api.models import Execution, ExecutionState
+from execution_api.models import Execution, ExecutionState, utc_now
 from execution_api.timefmt import iso_millis
 
 RECORD_SK = "RECORD"
@@ -547,6 +547,10 @@ def _pending_key(guid: str, step: str, recipient: str) -> dict[str, dict[str, st
     return {"pk": {"S": f"EXEC#{guid}"}, "sk": {"S": f"PENDING#{step}#{recipient}"}}
 
 
+def _vote_key(guid: str, step: str, voter: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"EXEC#{guid}"}, "sk": {"S": f"VOTE#{step}#{voter}"}}
+
+
 def _nonce_key(nonce: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"NONCE#{nonce}"}, "sk": {"S": "NONCE"}}
 
@@ -643,6 +647,7 @@ class DecisionRepository:
         voter: str,
         outcome: str | None,
         nonce_expires_at: int,
+        comment: str | None = None,
     ) -> None:
         """Spends the link's nonce, adds the vote and, if it decides, the outcome (``approved``
         or ``denied``) — all or nothing, and only if the step is still waiting on the same task
@@ -659,6 +664,14 @@ class DecisionRepository:
         if outcome:
             update += " SET decided = :outcome"
             values[":outcome"] = {"S": outcome}
+        vote: dict[str, Any] = {
+            **_vote_key(guid, step, voter),
+            "voter": {"S": voter},
+            "decision": {"S": "deny" if outcome == "denied" else "approve"},
+            "at": {"S": iso_millis(utc_now())},
+        }
+        if comment:
+            vote["comment"] = {"S": comment}
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -678,6 +691,7 @@ class DecisionRepository:
                             "ExpressionAttributeValues": values,
                         }
                     },
+                    {"Put": {"TableName": self.table_name, "Item": vote}},
                     {
                         "ConditionCheck": {
                             "TableName": self.table_name,
@@ -700,15 +714,20 @@ class DecisionRepository:
                 raise
             if failed[0]:
                 raise Conflict("input: this link has already been used") from error
-            if failed[2]:
+            if failed[3]:
                 raise Conflict("the execution is no longer waiting for this decision") from error
             raise Conflict("another decision was recorded at the same moment: retry") from error
+
+    def nonce_used(self, nonce: str) -> bool:
+        response = self._client.get_item(TableName=self.table_name, Key=_nonce_key(nonce), ConsistentRead=True)
+        return "Item" in response
 
     def undo_vote(self, guid: str, step: str, nonce: str, voter: str) -> None:
         """Reverts ``record_vote`` when the workflow could not be resumed, so the link works again."""
         self._client.transact_write_items(
             TransactItems=[
                 {"Delete": {"TableName": self.table_name, "Key": _nonce_key(nonce)}},
+                {"Delete": {"TableName": self.table_name, "Key": _vote_key(guid, step, voter)}},
                 {
                     "Update": {
                         "TableName": self.table_name,

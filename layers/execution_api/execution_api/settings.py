@@ -29,7 +29,8 @@ class Settings(BaseModel):
     signal_key_secret_name: str | None = Field(default=None, alias="SIGNAL_KEY_SECRET_NAME")
     signal_topic_arn: str | None = Field(default=None, alias="SIGNAL_TOPIC_ARN")
     signal_webhook_url: str | None = Field(default=None, alias="SIGNAL_WEBHOOK_URL")
-    public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
+    # Where people reach the stack (``https://<host>``): the API is under /api/v1, the console under /console.
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
     reconcile_grace_seconds: int = Field(default=300, ge=0, alias="RECONCILE_GRACE_SECONDS")
     default_approvers: tuple[str, ...] = Field(default=(), alias="DEFAULT_APPROVERS")
     approval_timeout_seconds: int = Field(default=86400, ge=1, alias="APPROVAL_TIMEOUT_SECONDS")
@@ -44,7 +45,7 @@ class Settings(BaseModel):
     @field_validator(
         "signal_topic_arn",
         "signal_webhook_url",
-        "public_base_url",
+        "public_url",
         "oidc_issuer",
         "console_client_id",
         "oidc_authorization_endpoint",
