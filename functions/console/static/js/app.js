@@ -109,6 +109,7 @@ document.addEventListener("click", (event) => {
   navigate(link.getAttribute("href"));
 });
 window.addEventListener("popstate", () => render());
+window.addEventListener("hashchange", () => render()); // another decision link opened in this tab
 
 loadConfig()
   .then(render)

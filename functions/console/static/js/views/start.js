@@ -14,7 +14,12 @@ export async function startView(main, ctx) {
   try {
     workflows = listOf(await api("GET", "/workflows"), "workflows");
   } catch (error) {
-    replace(content, errorBox(error, "Could not load the workflows"));
+    if (!(error instanceof ApiError && error.status === 404)) {
+      replace(content, errorBox(error, "Could not load the workflows"));
+      return;
+    }
+    // An API without GET /workflows: name the workflow and write its input as JSON.
+    replace(content, await startForm({ name: null, input_schema: null }, ctx));
     return;
   }
   if (!workflows.length) {
@@ -41,7 +46,8 @@ export async function startView(main, ctx) {
 
 async function startForm(workflow, ctx) {
   const overrides = await roleChoices(workflow);
-  const form = schemaForm(workflow.input_schema || { type: "object", properties: {} }, { overrides });
+  const form = schemaForm(workflow.input_schema || JSON_INPUT, { overrides });
+  const name = workflow.name ? null : h("input", { id: "start-workflow-name", type: "text", required: true, autocomplete: "off", value: "default" });
   const session = h("input", { id: "start-session", name: "sessionId", type: "text", autocomplete: "off", maxlength: "128" });
   const outcome = h("div", { class: "form-outcome" });
   // One key per form: a second click (or a retry after a network error) starts nothing new.
@@ -58,7 +64,9 @@ async function startForm(workflow, ctx) {
           form.clearErrors();
           replace(outcome);
           submit.disabled = true;
-          const body = { workflow: workflow.name, input: form.collect() };
+          const collected = form.collect();
+          const input = workflow.input_schema ? collected : collected.input;
+          const body = { workflow: workflow.name || name.value.trim(), input };
           if (session.value.trim()) body.sessionId = session.value.trim();
           try {
             const started = await api("POST", "/execution", { body, headers: { "idempotency-key": idempotencyKey } });
@@ -71,6 +79,7 @@ async function startForm(workflow, ctx) {
         },
       },
     },
+    name ? h("div", { class: "field" }, h("label", { for: "start-workflow-name" }, "Workflow"), name) : null,
     form.element,
     h("div", { class: "field" }, h("label", { for: "start-session" }, "Session (optional)"), h("p", { class: "help", id: "start-session-help" }, "A key of your choice that groups executions in the list."), session),
     outcome,
@@ -79,6 +88,13 @@ async function startForm(workflow, ctx) {
   session.setAttribute("aria-describedby", "start-session-help");
   return element;
 }
+
+// A workflow whose input the API does not describe: its input as JSON.
+const JSON_INPUT = {
+  type: "object",
+  required: ["input"],
+  properties: { input: { title: "Input (JSON)", description: 'For example {"role": "developer", "provider": "aws", "reason": "deploy"}', default: {} } },
+};
 
 /** For a workflow with a `role` input: the roles the caller may request, as its choices. */
 async function roleChoices(workflow) {
