@@ -45,13 +45,16 @@ export async function detailView(main, ctx, guid) {
     }
     replace(
       body,
-      record(execution),
-      execution.workflow === ELEVATION_WORKFLOW ? elevation(execution) : null,
-      steps(execution),
-      section("Input", jsonBlock(execution.input, "Input")),
-      execution.output !== null && execution.output !== undefined ? section("Output", jsonBlock(execution.output, "Output")) : null,
-      execution.error ? section("Error", jsonBlock(execution.error, "Error")) : null,
-      timeline(execution.history || []),
+      h(
+        "div",
+        { class: "column" },
+        execution.workflow === ELEVATION_WORKFLOW ? elevation(execution) : null,
+        record(execution),
+        section("Input", jsonBlock(execution.input, "Input")),
+        execution.output !== null && execution.output !== undefined ? section("Output", jsonBlock(execution.output, "Output")) : null,
+        execution.error ? section("Error", jsonBlock(execution.error, "Error")) : null,
+      ),
+      h("div", { class: "column" }, steps(execution), timeline(execution.history || [])),
     );
   }
 
