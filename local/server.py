@@ -461,6 +461,7 @@ def _banner(handle: ServerHandle) -> str:
         lines.append(f"  (decision links -> POST {origin}{OUTBOX_PATH} -> {api.outbox.path}, and printed here)")
     lines.append("Data lives in memory (embedded AWS via moto) and is lost when the server stops.")
     lines.append(f"  (sign-in: OpenID Connect provider {api.identity_provider.issuer}, any user, dev only)")
+    lines.append(f"Web console: {origin}/console/ (API docs: {origin}/console/docs/)")
     lines.append("Get a token: make token USER=alice@example.com [GROUPS=execution-admins]. Ctrl-C stops.")
     return "\n".join(lines)
 

@@ -67,8 +67,9 @@ def test_filters_and_pages_live_in_the_url(new_page, api: Callable[..., ApiClien
 def test_the_list_refreshes_while_an_execution_runs_and_stops_after(new_page, api) -> None:
     user, session = a_user(), f"live-{uuid.uuid4().hex[:6]}"
     client = api(user)
+    (ended,) = finished_batches(client, session, 1)
     status, started, _ = client.post(
-        "/execution", {"workflow": "batch", "input": {"items": ["a"], "step_seconds": 2}, "sessionId": session}
+        "/execution", {"workflow": "batch", "input": {"items": ["a"], "step_seconds": 3}, "sessionId": session}
     )
     assert status == 201, started
     page = signed_in_page(new_page, f"/console/?sessionId={session}", user)
@@ -76,6 +77,13 @@ def test_the_list_refreshes_while_an_execution_runs_and_stops_after(new_page, ap
     row = page.locator(f"tr[data-guid='{started['run_id']}']")
     expect(row.locator(".badge")).to_have_text("Running")
     expect(page.get_by_test_id("live")).to_be_visible()
+    # A keyboard user on a checkbox keeps their place when the rows are redrawn.
+    checkbox = page.locator(f"[data-focus-key='select-{ended}']")
+    checkbox.focus()
+    checkbox.evaluate("element => { element.dataset.before = 'refresh'; }")
+    expect(page.locator(f"[data-focus-key='select-{ended}']:not([data-before])")).to_be_attached()
+    expect(page.locator(f"[data-focus-key='select-{ended}']")).to_be_focused()
+
     expect(row.locator(".badge")).to_have_text("Finished")  # no reload: the page refreshed itself
     expect(page.get_by_test_id("live")).to_be_hidden()
 
@@ -144,7 +152,9 @@ def test_share_and_download_as_json(new_page, api) -> None:
 
     page.get_by_role("button", name="Share (read-only, signed-in users)").click()
     expect(page.get_by_role("button", name="Shared: stop sharing")).to_have_attribute("aria-pressed", "true")
-    assert api(a_user()).get(f"/executions/{guid}").status == 200
+    reader = signed_in_page(new_page, f"/console/executions/{guid}", a_user())
+    expect(reader.get_by_text("Shared with you: read-only.")).to_be_visible()
+    expect(reader.get_by_role("button", name="Delete")).to_have_count(0)
     with page.expect_download() as download:
         page.get_by_role("button", name="Download as JSON").click()
     assert download.value.suggested_filename == f"execution-{guid}.json"

@@ -66,10 +66,18 @@ export async function completeSignIn(params) {
   return login.return_to;
 }
 
+let refreshing = null;
+
 /** A valid ID token: the stored one, else a refreshed one; null when the user must sign in. */
 export async function bearer({ forceRefresh = false } = {}) {
   const token = forceRefresh ? null : currentIdToken(Date.now() + EXPIRY_MARGIN_MS);
   if (token) return token;
+  // Requests that find the token expired at once share one refresh.
+  if (!refreshing) refreshing = refreshed().finally(() => (refreshing = null));
+  return refreshing;
+}
+
+async function refreshed() {
   const session = loadSession();
   if (!session || !session.refresh_token) return null;
   const config = await loadConfig();

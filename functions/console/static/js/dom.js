@@ -41,11 +41,22 @@ export function replace(parent, ...children) {
 /** A JSON value as indented text, in a <pre> that keyboard users can scroll. */
 export function jsonBlock(value, label) {
   const text = value === undefined ? "" : JSON.stringify(value, null, 2);
-  return h("pre", { class: "json", tabindex: "0", "aria-label": label }, text);
+  return h("pre", { class: "json", tabindex: "0", "aria-label": label, dataset: { focusKey: `json-${label}` } }, text);
 }
 
 let idCounter = 0;
 export function uniqueId(prefix) {
   idCounter += 1;
   return `${prefix}-${idCounter}`;
+}
+
+/**
+ * Re-renders `container` with `render()` and gives focus back to the element that had it (matched
+ * by its data-focus-key), so that a page refreshing itself does not throw a keyboard user out.
+ */
+export function keepingFocus(container, render) {
+  const active = document.activeElement;
+  const key = active && container.contains(active) ? active.dataset.focusKey : null;
+  render();
+  if (key) container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus();
 }

@@ -4,7 +4,7 @@
 
 import { ApiError, api } from "../api.js";
 import { currentUser } from "../auth.js";
-import { h, jsonBlock, replace } from "../dom.js";
+import { h, jsonBlock, keepingFocus, replace } from "../dom.js";
 import { dateTime, duration, durationSeconds, isRunning, stateLabel } from "../format.js";
 import { announce, confirmDialog, errorBox, loading, notice, poll, stateBadge } from "../ui.js";
 
@@ -43,6 +43,10 @@ export async function detailView(main, ctx, guid) {
       renderActions();
       renderedState = execution.state;
     }
+    keepingFocus(body, () => renderBody());
+  }
+
+  function renderBody() {
     replace(
       body,
       h(
@@ -60,6 +64,10 @@ export async function detailView(main, ctx, guid) {
 
   function renderActions() {
     const running = isRunning(execution);
+    if (!canAct(user, execution)) {
+      replace(actions, h("p", { class: "help" }, "Shared with you: read-only."), downloadButton());
+      return;
+    }
     replace(
       actions,
       running ? h("button", { type: "button", class: "btn", on: { click: cancel } }, "Cancel") : null,
@@ -69,7 +77,7 @@ export async function detailView(main, ctx, guid) {
         { type: "button", class: "btn", "aria-pressed": String(Boolean(execution.isPublic)), on: { click: toggleShare } },
         execution.isPublic ? "Shared: stop sharing" : "Share (read-only, signed-in users)",
       ),
-      h("button", { type: "button", class: "btn", on: { click: download } }, "Download as JSON"),
+      downloadButton(),
       running ? null : h("button", { type: "button", class: ["btn", "btn-danger"], on: { click: remove } }, "Delete"),
     );
   }
@@ -142,6 +150,10 @@ export async function detailView(main, ctx, guid) {
     ctx.navigate("/console/");
   }
 
+  function downloadButton() {
+    return h("button", { type: "button", class: "btn", on: { click: download } }, "Download as JSON");
+  }
+
   function download() {
     const blob = new Blob([JSON.stringify(execution, null, 2)], { type: "application/json" });
     const link = h("a", { href: URL.createObjectURL(blob), download: `execution-${execution.guid}.json` });
@@ -189,6 +201,11 @@ export async function detailView(main, ctx, guid) {
 
   if (await refresh()) startPolling();
   await loadAudit();
+}
+
+/** The owner and admins act on an execution; others read it when it is shared. */
+function canAct(user, execution) {
+  return Boolean(user && (user.isAdmin || execution.user === user.email || execution.user === user.sub));
 }
 
 function section(title, ...content) {

@@ -3,7 +3,7 @@
 // any execution shown is running, and bulk delete of ended ones.
 
 import { ApiError, api } from "../api.js";
-import { h, replace } from "../dom.js";
+import { h, keepingFocus, replace } from "../dom.js";
 import { STATES, dateTime, duration, isRunning, shortId, stateLabel } from "../format.js";
 import { announce, confirmDialog, empty, errorBox, loading, poll, stateBadge } from "../ui.js";
 
@@ -59,7 +59,7 @@ export async function listView(main, ctx) {
         ),
       );
     } else {
-      replace(results, table(page.executions));
+      keepingFocus(results, () => replace(results, table(page.executions)));
     }
     renderPager();
     updateDeleteButton();
@@ -70,6 +70,7 @@ export async function listView(main, ctx) {
     const selectAll = h("input", {
       type: "checkbox",
       "aria-label": "Select every ended execution on this page",
+      dataset: { focusKey: "select-all" },
       checked: ended.length > 0 && ended.every((execution) => selected.has(execution.guid)),
       disabled: ended.length === 0,
       on: {
@@ -115,6 +116,7 @@ export async function listView(main, ctx) {
             : `Select execution ${shortId(execution.guid)}`,
           disabled: running,
           checked: selected.has(execution.guid),
+          dataset: { focusKey: `select-${execution.guid}` },
           on: {
             change: (event) => {
               if (event.target.checked) selected.add(execution.guid);
@@ -127,7 +129,11 @@ export async function listView(main, ctx) {
       h(
         "td",
         { "data-label": "Execution" },
-        h("a", { href: `/console/executions/${encodeURIComponent(execution.guid)}`, dataset: { link: "" }, title: execution.guid }, h("code", {}, shortId(execution.guid))),
+        h(
+          "a",
+          { href: `/console/executions/${encodeURIComponent(execution.guid)}`, dataset: { link: "", focusKey: `open-${execution.guid}` }, title: execution.guid },
+          h("code", {}, shortId(execution.guid)),
+        ),
       ),
       h("td", { "data-label": "Workflow" }, execution.workflow),
       h("td", { "data-label": "State" }, stateBadge(execution.state)),
