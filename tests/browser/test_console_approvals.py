@@ -104,8 +104,10 @@ def test_a_used_link_an_expired_link_and_someone_elses_link_each_say_so(
     expect(page.get_by_role("heading", name="This request can no longer be decided")).to_be_visible()
     expect(page.locator(".outcome")).to_contain_text("already been used")
 
-    page.goto(links["console_approve"])
+    page.goto("/console/approvals")
+    page.goto(links["console_approve"])  # the other link of a decided request
     expect(page.get_by_role("heading", name="This request can no longer be decided")).to_be_visible()
+    expect(page.locator(".outcome")).not_to_contain_text("already been used")
 
     expired = DecisionLink(
         str(uuid.uuid4()), guid, "approval", approver_name, "approve", datetime.now(UTC) - timedelta(minutes=1)
