@@ -86,7 +86,7 @@ if len(sys.argv) > 2:
         outcome = type(error).__name__
     first = time.perf_counter() - t0
 t2 = time.perf_counter()
-from execution_api.aws import dynamodb_client
+from execution_api.infra.clients import dynamodb_client
 dynamodb_client()
 t3 = time.perf_counter()
 both = (t1 - t0) + (t3 - t2)

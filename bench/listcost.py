@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 
 from bench.common import CallRecorder, Stack, embedded_aws, http_event, invoke, median, print_table
-from execution_api.execution_ids import execution_arn, state_machine_name
-from execution_api.models import Execution, ExecutionState
-from execution_api.repository import to_item
-from execution_api.timefmt import iso_millis, parse_instant
+from execution_api.dal.codec import to_item
+from execution_api.infra.timefmt import iso_millis, parse_instant
+from execution_api.models.domain import Execution, ExecutionState
+from execution_api.models.ids import execution_arn, state_machine_name
 
 OWNERS = [f"user{i:02d}@example.com" for i in range(20)]
 ME = OWNERS[0]

@@ -24,9 +24,9 @@ from bench.common import (
     print_table,
     wait_until,
 )
-from execution_api.execution_ids import execution_arn, state_machine_name
-from execution_api.models import Execution, ExecutionState
-from execution_api.repository import ExecutionRepository
+from execution_api.dal.executions import ExecutionRepository
+from execution_api.models.domain import Execution, ExecutionState
+from execution_api.models.ids import execution_arn, state_machine_name
 
 OWNER = "alice@example.com"
 ADMIN = "root@example.com"

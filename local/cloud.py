@@ -476,8 +476,8 @@ def _answer_waiting_token(http_response: Any, context: dict[str, Any], table_nam
         return
     from botocore.exceptions import ClientError  # noqa: PLC0415
 
-    from execution_api.aws import stepfunctions_client  # noqa: PLC0415
-    from execution_api.repository import ExecutionRepository  # noqa: PLC0415
+    from execution_api.dal.executions import ExecutionRepository  # noqa: PLC0415
+    from execution_api.infra.clients import stepfunctions_client  # noqa: PLC0415
 
     token = ExecutionRepository(table_name).waiting_task_token(arn.rsplit(":", 1)[-1])
     if not token:

@@ -16,26 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
+
+from execution_api.models.responses import ErrorBody
 from local.apigw import HttpResponse, import_function_module
 from local.template import ROOT, Resolver, load_template, resources_of_type
 
 DOCUMENT = ROOT / "functions" / "console" / "static" / "openapi.json"
 BASE_PATH = "/api/v1"
 DOCS_PAGE = "/console/docs/"
-_ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["statusCode", "message"],
-    "properties": {
-        "statusCode": {"type": "integer"},
-        "message": {"type": "string"},
-        "details": {
-            "type": "array",
-            "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
-        },
-    },
-}
 # A request without a valid token never reaches a function: API Gateway's JWT authorizer answers
 # 401 with its own fixed body (``{"message": "Unauthorized"}``, see ``local.apigw``), which has no
 # ``statusCode``. The layer's own 401 (``Unauthorized``) carries the contract's ``Error`` body, which
@@ -72,6 +64,44 @@ def _http_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _error_schemas() -> dict[str, Any]:
+    """``Error`` (``ErrorBody``, every error body of the layer) and the models it uses."""
+    schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    models = schema.pop("$defs", {})
+    return {"Error": {**schema, "title": "Error"}, **models}
+
+
+def _query_models(module: Any) -> dict[tuple[str, str], type[BaseModel]]:
+    """``{(path, method): model}`` for each route taking its query as one model (``Annotated[M, Query()]``)."""
+    found = {}
+    for route in [*module.app._static_routes, *module.app._dynamic_routes]:
+        for hint in get_type_hints(route.func, include_extras=True).values():
+            model, *extras = get_args(hint) or (None,)
+            if isinstance(model, type) and issubclass(model, BaseModel) and any(isinstance(e, Query) for e in extras):
+                found[(route.openapi_path, route.method.lower())] = model
+    return found
+
+
+def _with_model_constraints(operation: dict[str, Any], model: type[BaseModel]) -> None:
+    """Powertools states only the type of each field of a query model; the model's own schema
+    states what the API enforces (ranges, patterns, enums, formats)."""
+    properties = model.model_json_schema()["properties"]
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and parameter["name"] in properties:
+            parameter["schema"] = _without_null(properties[parameter["name"]])
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional field's schema (``anyOf: [X, null]``) as a query parameter's: X (a query
+    string cannot carry a null; leaving the parameter out is how a client says none)."""
+    schema = {key: value for key, value in schema.items() if key not in ("title", "default") or value is not None}
+    options = [option for option in schema.get("anyOf", []) if option != {"type": "null"}]
+    if "anyOf" in schema and len(options) == 1:
+        rest = {key: value for key, value in schema.items() if key != "anyOf"}
+        return {**options[0], **rest}
+    return schema
+
+
 def _error_responses(path: str) -> dict[str, Any]:
     errors = {**_ERRORS, **(_SIGNAL_ERRORS if path.endswith("/signal") else {})}
     return {
@@ -95,7 +125,7 @@ def build_document() -> dict[str, Any]:
         "servers": [{"url": BASE_PATH}],
         "paths": {},
         "components": {
-            "schemas": {"Error": _ERROR_SCHEMA, "GatewayError": _GATEWAY_ERROR_SCHEMA},
+            "schemas": {**_error_schemas(), "GatewayError": _GATEWAY_ERROR_SCHEMA},
             "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
         "security": [{"jwt": []}],
@@ -105,14 +135,20 @@ def build_document() -> dict[str, Any]:
         schema = module.app.get_openapi_schema(title="execution-api").model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
+        query_models = _query_models(module)
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
+                model = query_models.get((path, method))
+                if model is not None:
+                    _with_model_constraints(operation, model)
                 responses = {code: body for code, body in operation.get("responses", {}).items() if code != "422"}
                 operation["responses"] = {**responses, **_error_responses(path)}
                 document["paths"].setdefault(path, {})[method] = operation
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
-    document["components"]["schemas"].pop("HTTPValidationError", None)
-    document["components"]["schemas"].pop("ValidationError", None)
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError", "ListExecutionsQuery"):
+        # Powertools' 422 schemas (the API answers 400: ``Error``), and the list query's model,
+        # whose fields are the operation's parameters.
+        document["components"]["schemas"].pop(unused, None)
     return document
 
 

@@ -240,9 +240,9 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
 
     # Imported only now: the layer reads its settings from the environment just set.
-    from execution_api.errors import DomainError  # noqa: PLC0415
-    from execution_api.identity import caller_from_claims  # noqa: PLC0415
-    from execution_api.settings import get_settings  # noqa: PLC0415
+    from execution_api.api.identity import caller_from_claims  # noqa: PLC0415
+    from execution_api.infra.settings import get_settings  # noqa: PLC0415
+    from execution_api.models.errors import DomainError  # noqa: PLC0415
 
     aws.install_stop_execution_workaround(lambda: get_settings().table_name)
     prefix = resolver.parameters.get("ElevationGroupPrefix")

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from execution_api.models import Execution
-from execution_api.repository import ExecutionRepository
-from execution_api.settings import get_settings
+from execution_api.dal.executions import ExecutionRepository
+from execution_api.infra.settings import get_settings
+from execution_api.models.domain import Execution
 from tests.cfn import ACCOUNT_ID, REGION
 from tests.functions import HttpReply, as_http_reply, function_module
 from tests.records import new_record

@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from execution_api.catalogue import WORKFLOWS
-from execution_api.execution_ids import execution_arn, state_machine_name
-from execution_api.models import Execution, ExecutionState, epoch_millis
-from execution_api.repository import ExecutionRepository
+from execution_api.dal.executions import ExecutionRepository
+from execution_api.models.catalogue import WORKFLOWS
+from execution_api.models.domain import Execution, ExecutionState, epoch_millis
+from execution_api.models.ids import execution_arn, state_machine_name
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

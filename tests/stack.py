@@ -15,10 +15,11 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto import mock_aws
 
-from execution_api import aws as aws_clients
-from execution_api.models import ExecutionState
-from execution_api.repository import record_key
-from execution_api.settings import get_settings
+from execution_api.dal import repositories
+from execution_api.dal.keys import record_key
+from execution_api.infra import clients as aws_clients
+from execution_api.infra.settings import get_settings
+from execution_api.models.domain import ExecutionState
 from local.cloud import make_moto_thread_safe
 from tests.cfn import (
     ACCOUNT_ID,
@@ -78,6 +79,7 @@ def clear_caches() -> None:
     boto3 session, about 0.15 s): their value caches are what must not leak between tests."""
     get_settings.cache_clear()
     aws_clients.client.cache_clear()
+    repositories.reset()
     for provider in DEFAULT_PROVIDERS.values():
         provider.clear_cache()
 

@@ -1,13 +1,14 @@
 """DELETE /executions/{id}: delete one ended execution record."""
 
-from execution_api.execution_deletes import DeleteResult, delete_execution
-from execution_api.http import create_app, current_caller, lambda_entry
+from execution_api.api.resolver import ExecutionIdPath, create_app, current_caller, lambda_entry
+from execution_api.logic.delete_executions import delete_execution
+from execution_api.models.responses import DeleteResult
 
 app = create_app()
 
 
 @app.delete("/executions/<id>")
-def delete_execution_record(id: str) -> DeleteResult:
+def delete_execution_record(id: ExecutionIdPath) -> DeleteResult:
     return delete_execution(current_caller(app), id)
 
 

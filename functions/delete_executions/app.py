@@ -1,7 +1,9 @@
 """DELETE /executions: delete up to 100 of the caller's ended execution records."""
 
-from execution_api.execution_deletes import BulkDeleteRequest, DeleteResult, delete_executions
-from execution_api.http import create_app, current_caller, lambda_entry
+from execution_api.api.resolver import create_app, current_caller, lambda_entry
+from execution_api.logic.delete_executions import delete_executions
+from execution_api.models.requests import BulkDeleteRequest
+from execution_api.models.responses import DeleteResult
 
 app = create_app()
 

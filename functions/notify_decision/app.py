@@ -2,27 +2,10 @@
 
 from typing import Any
 
-from execution_api.decisions import DECISION_STEPS, announce
-from execution_api.observability import logger
-from execution_api.repository import from_item
-
-
-def _new_decision_wait(change: dict[str, Any]) -> str | None:
-    """The step, if this change is a record that began a decision wait (a new task token)."""
-    new = change.get("NewImage") or {}
-    old = change.get("OldImage") or {}
-    step = new.get("wait_step", {}).get("S")
-    if new.get("sk", {}).get("S") != "RECORD" or step not in DECISION_STEPS:
-        return None
-    return step if new.get("wait_token") != old.get("wait_token") else None
+from execution_api.infra.observability import logger
+from execution_api.logic.announce_decision import announce_new_decision_waits
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: Any) -> dict:
-    announced = 0
-    for record in event.get("Records", []):
-        change = record.get("dynamodb", {})
-        step = _new_decision_wait(change)
-        if step:
-            announced += announce(from_item(change["NewImage"]), step)
-    return {"announced": announced}
+    return {"announced": announce_new_decision_waits(event.get("Records", []))}

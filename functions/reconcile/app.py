@@ -3,9 +3,9 @@
 from datetime import timedelta
 from typing import Any
 
-from execution_api.observability import logger
-from execution_api.reconciler import reconcile
-from execution_api.settings import get_settings
+from execution_api.infra.observability import logger
+from execution_api.infra.settings import get_settings
+from execution_api.logic.reconcile import reconcile
 
 
 @logger.inject_lambda_context

@@ -5,8 +5,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from execution_api.execution_start import StartedExecution, StartExecutionRequest, start_idempotent
-from execution_api.http import create_app, current_caller, lambda_entry
+from execution_api.api.resolver import create_app, current_caller, lambda_entry
+from execution_api.logic.start_execution import start_idempotent
+from execution_api.models.requests import StartExecutionRequest
+from execution_api.models.responses import StartedExecution
 
 app = create_app()
 

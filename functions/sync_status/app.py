@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from execution_api.observability import logger
-from execution_api.status_sync import ExecutionStatusChange, apply_status_change
+from execution_api.infra.observability import logger
+from execution_api.logic.sync_status import ExecutionStatusChange, apply_status_change
 
 
 class StatusChangeEvent(EventBridgeModel):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from execution_api.signal_tokens import DecisionLink, seal
+from execution_api.infra.sealing import DecisionLink, seal
 from tests.browser.conftest import console_links, sign_in, signed_in_page
 from tests.e2e.conftest import ApiClient, a_user, elevation, pending_signal, start, wait_for_signal
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from execution_api.signal_tokens import DecisionLink, seal
+from execution_api.infra.sealing import DecisionLink, seal
 from tests.e2e.conftest import (
     ApiClient,
     Reply,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from execution_api.repository import ExecutionRepository
+from execution_api.dal.executions import ExecutionRepository
 from tests.events import http_event
 from tests.functions import HttpReply
 from tests.polling import wait_until

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from execution_api.models import Execution, ExecutionState
-from execution_api.repository import ExecutionRepository
+from execution_api.dal.executions import ExecutionRepository
+from execution_api.models.domain import Execution, ExecutionState
 from tests.events import http_event
 from tests.records import ALICE, BOB, new_record
 from tests.stack import use_stack_environment

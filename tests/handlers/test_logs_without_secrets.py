@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from execution_api.models import ExecutionState
-from execution_api.observability import logger
+from execution_api.infra.observability import logger
+from execution_api.models.domain import ExecutionState
 from tests.events import http_event
 from tests.functions import function_module
 from tests.polling import wait_until

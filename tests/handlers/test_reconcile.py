@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ClientError
 
-from execution_api import control as control_module
-from execution_api.models import ExecutionState
+from execution_api.logic import cancel_execution as cancel_module
+from execution_api.models.domain import ExecutionState
 from tests.events import http_event
 from tests.functions import function_module
 from tests.http_assertions import assert_error
@@ -198,7 +198,7 @@ class TestCancelTheWorkflowDoesNotTake:
     def test_past_the_grace_period_the_execution_is_stopped_and_the_record_stays_stopped(
         self, reconcile, control, start_batch, repository, fail_aws, sfn_calls, sfn, ended, monkeypatch
     ):
-        monkeypatch.setattr(control_module, "CANCEL_DELIVERY_SECONDS", 0.2)
+        monkeypatch.setattr(cancel_module, "CANCEL_DELIVERY_SECONDS", 0.2)
         guid = start_batch(["hang"])
         token = repository.waiting_task_token(guid)
         refused = fail_aws("stepfunctions", "SendTaskFailure", code="InvalidToken")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from execution_api.models import ExecutionState
+from execution_api.models.domain import ExecutionState
 from tests.events import FOUNDATION_ENDPOINTS, http_event, load_event
 from tests.http_assertions import assert_error
 from tests.records import PLACEHOLDER_GUID
@@ -79,7 +79,7 @@ def test_an_unexpected_failure_is_a_500_without_details(invoke, placeholders, mo
     def broken(*_args, **_kwargs):
         raise RuntimeError("connection string postgres://admin:hunter2@db")
 
-    monkeypatch.setattr("execution_api.repository.ExecutionRepository.get", broken)
+    monkeypatch.setattr("execution_api.dal.executions.ExecutionRepository.get", broken)
 
     reply = invoke("get_execution", load_event("get_execution"))
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from execution_api.models import ExecutionState
+from execution_api.dal.keys import record_key
+from execution_api.models.domain import ExecutionState
 from tests.events import http_event
 from tests.http_assertions import assert_bad_request, assert_error
 from tests.polling import wait_until
@@ -43,6 +44,7 @@ def test_starts_a_batch_execution_named_by_the_guid(post, sfn, aws, repository):
     assert described["stateMachineArn"] == aws.workflow_arns["batch"]
     assert json.loads(described["input"]) == {
         "guid": guid,
+        "record": record_key(guid),
         "requester": ALICE,
         "items": ["a", "b"],
         "step_seconds": 0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from execution_api.models import ExecutionState
+from execution_api.models.domain import ExecutionState
 from tests.events import http_event
 from tests.http_assertions import assert_bad_request, assert_error
 from tests.polling import wait_until

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from execution_api.models import ExecutionState, utc_now
-from execution_api.repository import record_key
-from execution_api.status_sync import terminal_state
+from execution_api.dal.keys import record_key
+from execution_api.logic.sync_status import terminal_state
+from execution_api.models.domain import ExecutionState, utc_now
 from tests.events import http_event, load_event
 from tests.functions import function_module
 from tests.http_assertions import assert_bad_request, assert_error

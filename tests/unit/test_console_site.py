@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from execution_api import console_site
-from execution_api.http import BASE_PATH
-from execution_api.settings import get_settings
+from execution_api.infra.settings import get_settings
 
 STATIC = Path(__file__).resolve().parents[2] / "functions" / "console" / "static"
 ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"
@@ -112,10 +111,6 @@ def test_config_names_the_issuer_and_client_and_only_the_endpoints_set(settings_
         "https://cognito-idp.eu-west-1.amazonaws.com",
         "https://example-app.auth.eu-west-1.amazoncognito.com",
     ]
-
-
-def test_the_api_base_is_the_apis():
-    assert console_site.API_BASE == BASE_PATH
 
 
 def test_a_known_version_is_not_modified_and_big_files_are_gzipped():

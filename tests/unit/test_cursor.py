@@ -1,7 +1,7 @@
 import pytest
 
-from execution_api.cursor import decode_cursor, encode_cursor
-from execution_api.errors import InvalidRequest
+from execution_api.dal.cursor import decode_cursor, encode_cursor
+from execution_api.models.errors import InvalidRequest
 
 SECRET = b"k" * 64
 KEY = {

@@ -2,8 +2,8 @@ from urllib.parse import quote
 
 import pytest
 
-from execution_api.errors import InvalidRequest
-from execution_api.execution_ids import execution_arn, guid_from_id, state_machine_name
+from execution_api.models.errors import InvalidRequest
+from execution_api.models.ids import execution_arn, guid_from_id, state_machine_name
 
 GUID = "3f2b8c1e-9d4a-4e6f-8b7c-1a2b3c4d5e6f"
 STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:execution-api-dev-batch"

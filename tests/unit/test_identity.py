@@ -1,7 +1,8 @@
 import pytest
 
-from execution_api.errors import Unauthorized
-from execution_api.identity import Caller, caller_from_claims
+from execution_api.api.identity import caller_from_claims
+from execution_api.models.caller import Caller
+from execution_api.models.errors import Unauthorized
 
 ADMINS = "execution-admins"
 

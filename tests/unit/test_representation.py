@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from execution_api.models import STATE_BY_STATUS, Execution, ExecutionState
-from execution_api.representation import execution_resource
+from execution_api.models.domain import STATE_BY_STATUS, Execution, ExecutionState
+from execution_api.models.responses import ExecutionResource
 
 GUID = "3f2b8c1e-9d4a-4e6f-8b7c-1a2b3c4d5e6f"
 START = datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
@@ -40,14 +40,14 @@ def _execution(**changes) -> Execution:
 )
 def test_every_state_is_served_in_both_vocabularies(state, status):
     stop = None if state is ExecutionState.INPROGRESS else START + timedelta(minutes=1)
-    resource = execution_resource(_execution(state=state, stop_time=stop), "queue", NOW)
+    resource = ExecutionResource.of(_execution(state=state, stop_time=stop), "queue", NOW).model_dump()
 
     assert (resource["state"], resource["status"]) == (state.value, status)
     assert STATE_BY_STATUS[status] is state
 
 
 def test_a_running_execution_has_no_stop_time_and_has_run_until_now():
-    resource = execution_resource(_execution(), "execution-api-dev", NOW)
+    resource = ExecutionResource.of(_execution(), "execution-api-dev", NOW).model_dump()
 
     assert resource["stop_time"] is None
     assert resource["execution_time"] == "PT5M7S"
@@ -56,14 +56,16 @@ def test_a_running_execution_has_no_stop_time_and_has_run_until_now():
 def test_an_ended_execution_ran_from_start_to_stop():
     ended = _execution(state=ExecutionState.FINISHED, stop_time=START + timedelta(hours=1, seconds=2))
 
-    resource = execution_resource(ended, "execution-api-dev", NOW + timedelta(days=3))
+    resource = ExecutionResource.of(ended, "execution-api-dev", NOW + timedelta(days=3)).model_dump()
 
     assert resource["stop_time"] == "2024-01-15T11:30:02.000Z"
     assert resource["execution_time"] == "PT1H2S"
 
 
 def test_the_resource_carries_both_vocabularies_and_every_contract_field():
-    resource = execution_resource(_execution(output={"ok": True}, is_public=True), "execution-api-dev", NOW)
+    resource = ExecutionResource.of(
+        _execution(output={"ok": True}, is_public=True), "execution-api-dev", NOW
+    ).model_dump()
 
     assert resource == {
         "guid": GUID,

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from execution_api.errors import InvalidRequest
-from execution_api.signal_tokens import DecisionLink, open_sealed, seal
+from execution_api.infra.sealing import DecisionLink, open_sealed, seal
+from execution_api.models.errors import InvalidRequest
 
 KEYRING = {"current": "k1", "k1": "property-test-secret"}
 LINK = DecisionLink(

@@ -1,7 +1,7 @@
 import pytest
 
-from execution_api.models import ExecutionState
-from execution_api.status_sync import terminal_state
+from execution_api.logic.sync_status import terminal_state
+from execution_api.models.domain import ExecutionState
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from execution_api.errors import InvalidRequest
-from execution_api.timefmt import iso_duration, iso_millis, parse_duration_seconds, parse_instant
+from execution_api.infra.timefmt import iso_duration, iso_millis, parse_duration_seconds, parse_instant
+from execution_api.models.errors import InvalidRequest
 
 
 @pytest.mark.parametrize(

@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from execution_api.settings import Settings, get_settings
+from execution_api.infra.settings import Settings, get_settings
+from execution_api.models.urls import API_BASE_PATH, CONSOLE_PATH
 
-PREFIX = "/console"
-# The API's base path (``execution_api.http.BASE_PATH``, not imported: it loads the event handler).
-API_BASE = "/api/v1"
+PREFIX = CONSOLE_PATH
 CONFIG_PATH = "/config.json"
 # The single-page app's routes: each is served index.html, and the app reads the path.
 APP_ROUTES = (
@@ -99,7 +98,7 @@ def browser_config(settings: Settings) -> dict[str, Any]:
     config: dict[str, Any] = {
         "issuer": settings.oidc_issuer,
         "client_id": settings.console_client_id,
-        "api_base": API_BASE,
+        "api_base": API_BASE_PATH,
         "admin_group": settings.admin_group,
         "groups_claim": settings.groups_claim,
     }

@@ -1,0 +1,107 @@
+"""``POST /execution``: the record first, then the Step Functions execution named by its guid;
+retry-safe with an ``Idempotency-Key``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from execution_api.dal import keys, repositories
+from execution_api.dal.executions import ExecutionRepository
+from execution_api.dal.idempotency import run_once
+from execution_api.infra.aws_errors import RETRYABLE, code_of
+from execution_api.infra.clients import stepfunctions_client
+from execution_api.infra.observability import logger
+from execution_api.infra.settings import get_settings
+from execution_api.logic.execution_inputs import execution_input
+from execution_api.logic.workflows import resolve_workflow
+from execution_api.models.caller import Caller
+from execution_api.models.domain import Execution, epoch_millis, utc_now
+from execution_api.models.errors import ServiceUnavailable
+from execution_api.models.ids import execution_arn, state_machine_name
+from execution_api.models.requests import StartExecutionRequest
+from execution_api.models.responses import StartedExecution
+
+
+def start_idempotent(
+    caller: Caller, request: StartExecutionRequest, idempotency_key: str | None, lambda_context: Any = None
+) -> StartedExecution:
+    """``start``, made retry-safe by an optional ``Idempotency-Key``."""
+    if idempotency_key is None:
+        return start(caller, request)
+    command_request = request.model_dump(mode="json")
+    result = run_once(_start_command, caller.identity, idempotency_key, command_request, lambda_context)
+    return StartedExecution.model_validate(result)
+
+
+def _remove_unstarted(repository: ExecutionRepository, guid: str) -> None:
+    """Best effort: if even this fails, the reconciler ends the record as never started."""
+    try:
+        repository.remove_unstarted(guid)
+    except (ClientError, BotoCoreError):
+        logger.warning("could not remove the record of an unstarted execution", extra={"guid": guid})
+
+
+def _start_command(command: dict[str, Any]) -> dict[str, Any]:
+    """The idempotent unit: only the caller's identity matters for starting."""
+    return start(Caller(command["caller"]), StartExecutionRequest.model_validate(command["request"])).model_dump()
+
+
+def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
+    """Writes the record, then starts the execution named by its guid.
+
+    The record comes first so that no execution ever runs without one; if the start fails
+    the record is removed again, and a crash in between leaves an INPROGRESS record with no
+    execution, which the reconciler ends as ERROR.
+    """
+    settings = get_settings()
+    resolved = resolve_workflow(request.workflow, settings)
+    guid = str(uuid.uuid4())
+    payload = {
+        "guid": guid,
+        # The workflow writes its record by this key: no key is written in an ASL file.
+        "record": keys.record_key(guid),
+        **execution_input(resolved.workflow, request.input, caller.identity, settings),
+    }
+    now = utc_now()
+    execution = Execution(
+        guid=guid,
+        workflow_id=execution_arn(resolved.state_machine_arn, guid),
+        workflow=resolved.workflow.name,
+        agentflow_id=resolved.workflow.agentflow_id,
+        state_machine_name=state_machine_name(resolved.state_machine_arn),
+        owner=caller.identity,
+        session_id=request.sessionId,
+        start_time=now,
+        created_on=epoch_millis(now),
+        updated_on=epoch_millis(now),
+        input=request.input,
+        approvers=payload.get("approvers", []),
+        required_approvals=payload.get("required_approvals", 1),
+    )
+    repository = repositories.executions()
+    repository.create(execution)
+    try:
+        stepfunctions_client().start_execution(
+            stateMachineArn=resolved.state_machine_arn, name=guid, input=json.dumps(payload)
+        )
+    except (ClientError, EndpointConnectionError, ConnectTimeoutError) as error:
+        # Refused, or never delivered: nothing started, so the record goes too.
+        _remove_unstarted(repository, guid)
+        if not isinstance(error, ClientError) or code_of(error) in RETRYABLE:
+            raise ServiceUnavailable("Step Functions is busy: retry shortly") from error
+        raise
+    except ReadTimeoutError as error:
+        # Delivered but unanswered: it may have started. The record stays; the reconciler
+        # keeps it if the execution exists and ends it as ERROR if not.
+        raise ServiceUnavailable("Step Functions did not answer: retry shortly") from error
+    return StartedExecution(workflow_id=execution.workflow_id, run_id=guid, status=execution.state.status)
