@@ -50,6 +50,7 @@ function resolve(node, root) {
       return { ...resolve(concrete[0], root), ...without(current, ["anyOf", "oneOf"]), nullable: concrete.length < options.length };
     }
   }
+  if ("const" in current && !current.enum) return { ...current, enum: [current.const] };
   return current;
 }
 

@@ -40,7 +40,6 @@ function decisionForm(link, token, container) {
   const approve = link.decision === "approve";
   const comment = h("textarea", { id: "decision-comment", rows: "3", maxlength: "1000" });
   const button = h("button", { type: "submit", class: ["btn", approve ? "btn-primary" : "btn-danger"] }, approve ? "Approve" : "Deny");
-  const failure = h("div", {});
   return h(
     "form",
     {
@@ -58,8 +57,6 @@ function decisionForm(link, token, container) {
             replace(container, outcomePage(approve ? "Approved" : "Denied", text, "decided"));
             announce(text);
           } catch (error) {
-            button.disabled = false;
-            replace(failure);
             replace(container, await failurePage(error));
           }
         },
@@ -68,7 +65,6 @@ function decisionForm(link, token, container) {
     h("p", { class: "lead" }, approve ? "This link approves the request below." : "This link denies the request below."),
     decisionSummary(link),
     h("div", { class: "field" }, h("label", { for: "decision-comment" }, "Comment (optional)"), comment),
-    failure,
     h("div", { class: "actions" }, button, h("a", { href: "/console/approvals", class: "btn", dataset: { link: "" } }, "See all approvals")),
   );
 }

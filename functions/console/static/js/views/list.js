@@ -223,15 +223,7 @@ export async function listView(main, ctx) {
     }
   }
 
-  const running = await refresh();
-  if (running) startPolling();
-
-  function startPolling() {
-    poll(async () => {
-      const again = await refresh();
-      return again;
-    }, REFRESH_MS, ctx.signal);
-  }
+  if (await refresh()) poll(refresh, REFRESH_MS, ctx.signal);
 }
 
 /** After a partial bulk delete: which ids are gone, and why the others stayed. */
@@ -279,7 +271,7 @@ function filterForm(filters, ctx) {
     field("sessionId", "Session", input("sessionId", "text", { autocomplete: "off" })),
     field("startDate", "Started from", input("startDate", "date")),
     field("endDate", "Started until", input("endDate", "date")),
-    field("limit", "Per page", select("limit", [["", "12"], ...PAGE_SIZES.slice(1).map((size) => [size, size])])),
+    field("limit", "Per page", select("limit", pageSizes(filters.limit))),
     h(
       "div",
       { class: "filter-actions" },
@@ -288,6 +280,12 @@ function filterForm(filters, ctx) {
     ),
   );
   return form;
+}
+
+/** The usual sizes, and the URL's own when it is another (a shared link may carry any 1–100). */
+function pageSizes(current) {
+  const sizes = current && !PAGE_SIZES.includes(current) ? [...PAGE_SIZES, current] : PAGE_SIZES;
+  return sizes.map((size) => [size === "12" ? "" : size, size]);
 }
 
 function anyFilter(filters) {
