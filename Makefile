@@ -14,7 +14,9 @@ REGION ?=
 STACK = execution-api-$(ENV)
 AWS_CLI = aws $(if $(REGION),--region $(REGION))
 
-.PHONY: install run token test test-repeat lint format bench openapi first-user clean
+CHROMIUM ?= chromium
+
+.PHONY: install browser run token test test-repeat lint format bench openapi screenshots first-user clean
 
 $(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml cli/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +24,12 @@ $(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml cli/pyproject
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# The console's browser tests drive the distribution's Chromium (Playwright never downloads one).
+browser:
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 run: $(STAMP)  ## serve the whole API on http://$(HOST):$(PORT)/api/v1 over an embedded AWS
 	$(BIN)/python -m local --host $(HOST) --port $(PORT)
@@ -41,7 +48,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) lint
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
 
 test-repeat: $(STAMP)  ## run the concurrency tests N times in a row, stopping at the first failure: make test-repeat N=10
@@ -52,6 +59,9 @@ test-repeat: $(STAMP)  ## run the concurrency tests N times in a row, stopping a
 
 openapi: $(STAMP)  ## regenerate openapi.json from the functions' routes
 	$(BIN)/python -m local.openapi
+
+screenshots: $(STAMP) browser  ## regenerate docs/screenshots/*.png (the README's) from a fresh local server
+	$(BIN)/python -m tests.browser.screenshots
 
 bench: $(STAMP)  ## prints a table and writes bench/results.json
 	$(BIN)/python -m bench

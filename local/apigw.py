@@ -147,7 +147,9 @@ class Route:
 
 
 def compile_path(path: str) -> tuple[re.Pattern[str], tuple[str, ...], bool]:
-    """``/a/{id}`` → a regex over the raw path; ``{proxy+}`` matches the rest, slashes included."""
+    """``/a/{id}`` → a regex over the raw path; ``{proxy+}`` matches the rest, slashes included,
+    and nothing: ``/console/`` reaches ``/console/{proxy+}`` (the usual way to take a trailing slash
+    on an HTTP API, whose route paths cannot end with one)."""
     names: list[str] = []
     greedy = False
     parts = []
@@ -156,7 +158,7 @@ def compile_path(path: str) -> tuple[re.Pattern[str], tuple[str, ...], bool]:
         if match:
             names.append(match[1])
             greedy = greedy or bool(match[2])
-            parts.append(f"(?P<{match[1]}>.+)" if match[2] else f"(?P<{match[1]}>[^/]+)")
+            parts.append(f"(?P<{match[1]}>.*)" if match[2] else f"(?P<{match[1]}>[^/]+)")
         else:
             parts.append(re.escape(segment))
     return re.compile("^/" + "/".join(parts) + "$"), tuple(names), greedy

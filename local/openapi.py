@@ -5,9 +5,10 @@ Powertools OpenAPI schema; paths and component schemas are merged. Two things ea
 cannot say by itself are added here: the JWT security every route has (the authorizer), and the
 error responses of ``execution_api.http`` (400 instead of Powertools' default 422).
 
-``python -m local.openapi`` rewrites ``openapi.json``; the tests fail when it drifts. The local
-server serves it at ``/api/v1/openapi.json`` and a Swagger UI at ``/api/v1/docs`` (assets from
-the ``swagger-ui-bundle`` package: no network needed).
+``python -m local.openapi`` rewrites the document where the console function ships it
+(``functions/console/static/openapi.json``: the console serves it at ``/console/openapi.json`` and
+Swagger UI at ``/console/docs/``, in AWS as locally); the tests fail when it drifts. The local
+server also serves it at ``/api/v1/openapi.json``, and ``/api/v1/docs`` leads to the console's page.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from execution_api.models.responses import ErrorBody
 from local.apigw import HttpResponse, import_function_module
 from local.template import ROOT, Resolver, load_template, resources_of_type
 
-DOCUMENT = ROOT / "openapi.json"
+DOCUMENT = ROOT / "functions" / "console" / "static" / "openapi.json"
 BASE_PATH = "/api/v1"
+DOCS_PAGE = "/console/docs/"
 # A request without a valid token never reaches a function: API Gateway's JWT authorizer answers
 # 401 with its own fixed body (``{"message": "Unauthorized"}``, see ``local.apigw``), which has no
 # ``statusCode``. The layer's own 401 (``Unauthorized``) carries the contract's ``Error`` body, which
@@ -58,12 +60,17 @@ _ERRORS_BY_PATH = {
 }
 
 
+def _is_api_route(event: dict[str, Any]) -> bool:
+    return event.get("Type") == "HttpApi" and str(event.get("Properties", {}).get("Path", "")).startswith(BASE_PATH)
+
+
 def _http_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The functions that serve the API (not the console's pages)."""
     functions = resources_of_type(template, "AWS::Serverless::Function")
     return {
         name: spec
         for name, spec in sorted(functions.items())
-        if any(event.get("Type") == "HttpApi" for event in spec.get("Properties", {}).get("Events", {}).values())
+        if any(_is_api_route(event) for event in spec.get("Properties", {}).get("Events", {}).values())
     }
 
 
@@ -156,29 +163,12 @@ def build_document() -> dict[str, Any]:
     return document
 
 
-_DOCS_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>execution-api</title>
-<link rel="stylesheet" href="{base}/docs/swagger-ui.css"></head>
-<body><div id="ui"></div><script src="{base}/docs/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({{url: "{base}/openapi.json", dom_id: "#ui", persistAuthorization: true}});</script>
-</body></html>
-"""
-_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
-
-
 def docs_response(raw_path: str) -> HttpResponse | None:
-    """The document, the Swagger UI page or one of its assets; ``None`` for any other path."""
+    """The document, or a redirect to the console's Swagger UI; ``None`` for any other path."""
     if raw_path == f"{BASE_PATH}/openapi.json":
         return HttpResponse(200, [("content-type", "application/json")], DOCUMENT.read_bytes())
     if raw_path in (f"{BASE_PATH}/docs", f"{BASE_PATH}/docs/"):
-        return HttpResponse(200, [("content-type", "text/html")], _DOCS_PAGE.format(base=BASE_PATH).encode())
-    asset = raw_path.removeprefix(f"{BASE_PATH}/docs/")
-    if asset in _ASSETS:
-        import swagger_ui_bundle  # noqa: PLC0415 - only when the docs page is opened
-
-        return HttpResponse(
-            200, [("content-type", _ASSETS[asset])], (Path(swagger_ui_bundle.swagger_ui_path) / asset).read_bytes()
-        )
+        return HttpResponse(302, [("location", DOCS_PAGE)], b"")
     return None
 
 

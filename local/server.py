@@ -195,13 +195,15 @@ class LocalApi:
 
 
 def api_base_path(template: dict[str, Any]) -> str:
-    """The common prefix of every ``HttpApi`` route path (``/api/v1``)."""
+    """The common prefix of every authorized ``HttpApi`` route path (``/api/v1``): the public
+    routes (``Authorizer: NONE``, the console's pages) are not the API."""
     paths = [
         str(event.get("Properties", {}).get("Path", "/"))
         for spec in template.get("Resources", {}).values()
         if spec.get("Type") == "AWS::Serverless::Function"
         for event in spec.get("Properties", {}).get("Events", {}).values()
         if event.get("Type") == "HttpApi"
+        and (event.get("Properties", {}).get("Auth") or {}).get("Authorizer") != "NONE"
     ]
     return posixpath.commonpath(paths) if paths else "/"
 
@@ -484,6 +486,7 @@ def _banner(handle: ServerHandle) -> str:
     lines.append(f"  (embedded AWS: aws --endpoint-url {origin}/_aws iam get-group --group-name elevate-developer)")
     lines.append("Data lives in memory (embedded AWS via moto) and is lost when the server stops.")
     lines.append(f"  (sign-in: OpenID Connect provider {api.identity_provider.issuer}, any user, dev only)")
+    lines.append(f"Web console: {origin}/console/ (API docs: {origin}/console/docs/)")
     lines.append("Get a token: make token USER=alice@example.com [GROUPS=execution-admins]. Ctrl-C stops.")
     return "\n".join(lines)
 

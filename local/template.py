@@ -18,7 +18,7 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-from local.auth import AUDIENCES, DEFAULT_ISSUER
+from local.auth import AUDIENCES, CLI_CLIENT_ID, CONSOLE_CLIENT_ID, DEFAULT_ISSUER
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -26,11 +26,13 @@ REGION = "us-east-1"
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
 # The local identity provider instead of a Cognito user pool: its issuer (the server overrides
-# it with its own origin's) and audiences.
+# it with its own origin's), audiences and app clients.
 LOCAL_PARAMETERS: dict[str, Any] = {
     "CreateUserPool": "false",
     "JwtIssuer": DEFAULT_ISSUER,
     "JwtAudience": list(AUDIENCES),
+    "ConsoleClientId": CONSOLE_CLIENT_ID,
+    "CliClientId": CLI_CLIENT_ID,
 }
 
 

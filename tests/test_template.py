@@ -234,8 +234,28 @@ HTTP_ROUTES = [
     (_function_dir(resource), event["Properties"]["Method"].upper(), event["Properties"]["Path"])
     for resource in FUNCTIONS.values()
     for event in resource["Properties"].get("Events", {}).values()
-    if event["Type"] == "HttpApi"
+    if event["Type"] == "HttpApi" and event["Properties"]["Path"].startswith("/api/v1/")
 ]
+# The console's pages (tests/unit/test_console_site.py, tests/handlers/test_console.py) are public.
+PUBLIC_ROUTES = {
+    (_function_dir(resource), event["Properties"]["Path"])
+    for resource in FUNCTIONS.values()
+    for event in resource["Properties"].get("Events", {}).values()
+    if event["Type"] == "HttpApi" and (event["Properties"].get("Auth") or {}).get("Authorizer") == "NONE"
+}
+
+
+def test_only_the_console_is_public_and_every_api_route_is_under_the_base_path():
+    api_routes = {(function, path) for function, _, path in HTTP_ROUTES}
+    every_route = {
+        (_function_dir(resource), event["Properties"]["Path"])
+        for resource in FUNCTIONS.values()
+        for event in resource["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    }
+
+    assert {("console", "/console"), ("console", "/console/{proxy+}")} == PUBLIC_ROUTES
+    assert every_route == api_routes | PUBLIC_ROUTES
 
 
 @pytest.mark.parametrize(("function", "method", "path"), HTTP_ROUTES, ids=str)

@@ -1,4 +1,5 @@
-"""Property-based fuzzing of every operation in ``openapi.json`` against the local server.
+"""Property-based fuzzing of every operation of the OpenAPI document (``local.openapi.DOCUMENT``)
+against the local server.
 
 Schemathesis generates requests from the document (seeded: ``derandomize``, so every run sends
 the same cases) and sends them, with a valid JWT for one fuzz user, to the server ``make run``
@@ -12,7 +13,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -25,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-DOCUMENT = Path(__file__).resolve().parents[2] / "openapi.json"
+from local.openapi import DOCUMENT
+
 FUZZ_USER = "fuzz@example.com"
 MAX_EXAMPLES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -5,6 +5,7 @@ validation to 400 naming the field, AWS throttling to 503 with Retry-After, anyt
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -117,8 +118,18 @@ def _value_error(app: APIGatewayHttpResolver) -> Callable[[ValueError], Response
     return handle
 
 
+# "<field>: <what is wrong>", as every InvalidRequest says it.
+_FIELD_MESSAGE = re.compile(r"^(?P<field>[A-Za-z_][\w.\[\]-]*): (?P<message>.+)$", re.DOTALL)
+
+
 def _domain_error(error: DomainError) -> Response:
-    return error_response(_STATUS_BY_ERROR[type(error)], error.message, error.details)
+    """A bad request's ``details`` name its field even when the check that failed gave only a
+    message, so that a client can show the message beside the field."""
+    details = error.details
+    match = _FIELD_MESSAGE.match(error.message)
+    if details is None and isinstance(error, InvalidRequest) and match:
+        details = [{"field": match["field"], "message": match["message"]}]
+    return error_response(_STATUS_BY_ERROR[type(error)], error.message, details)
 
 
 def _resolver_error(error: ServiceError) -> Response:

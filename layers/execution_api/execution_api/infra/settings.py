@@ -45,8 +45,25 @@ class Settings(BaseModel):
         default="elevate-", min_length=1, pattern=r"^[A-Za-z0-9+=,.@_-]+$", alias="ELEVATION_GROUP_PREFIX"
     )
     audit_retention_days: int = Field(default=400, ge=1, alias="AUDIT_RETENTION_DAYS")
+    # The web console's sign-in: the OIDC issuer and the console's app client. The three endpoints
+    # are only needed where they are not under the issuer's discovery document (Cognito's hosted UI).
+    oidc_issuer: str | None = Field(default=None, alias="OIDC_ISSUER")
+    console_client_id: str | None = Field(default=None, alias="CONSOLE_CLIENT_ID")
+    oidc_authorization_endpoint: str | None = Field(default=None, alias="OIDC_AUTHORIZATION_ENDPOINT")
+    oidc_token_endpoint: str | None = Field(default=None, alias="OIDC_TOKEN_ENDPOINT")
+    oidc_end_session_endpoint: str | None = Field(default=None, alias="OIDC_END_SESSION_ENDPOINT")
 
-    @field_validator("signal_topic_arn", "signal_webhook_url", "public_url", mode="before")
+    @field_validator(
+        "signal_topic_arn",
+        "signal_webhook_url",
+        "public_url",
+        "oidc_issuer",
+        "console_client_id",
+        "oidc_authorization_endpoint",
+        "oidc_token_endpoint",
+        "oidc_end_session_endpoint",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return value or None
