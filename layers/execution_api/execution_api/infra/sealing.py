@@ -15,6 +15,7 @@ import binascii
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Literal, cast
 
 from cloudevents.core.exceptions import BaseCloudEventException
@@ -49,6 +50,12 @@ def _key(keyring: dict[str, str], kid: str) -> bytes:
     secret = keyring.get(kid) if kid != "current" else None
     if not secret:
         raise InvalidRequest(f"{_FIELD}: the link was not issued by this service")
+    return _derived_key(kid, secret)
+
+
+@lru_cache(maxsize=16)
+def _derived_key(kid: str, secret: str) -> bytes:
+    """The AES key of ``kid``: derived once per container (a page of GET /signals seals hundreds)."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"execution-api/signal/{kid}".encode())
     return hkdf.derive(secret.encode())
 

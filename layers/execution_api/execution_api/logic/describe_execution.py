@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from execution_api.infra.aws_errors import code_of
 from execution_api.infra.clients import stepfunctions_client
+from execution_api.infra.timefmt import iso_millis
 from execution_api.logic.ownership import load_owned, render
 from execution_api.models.caller import Caller
 from execution_api.models.domain import Execution, ExecutionState
@@ -51,14 +55,19 @@ def execution_history(execution: Execution) -> list[HistoryEvent]:
     request: dict[str, Any] = {"executionArn": execution.workflow_id, "maxResults": 1000}
     history: list[HistoryEvent] = []
     while True:
-        page = client.get_execution_history(**request)
+        try:
+            page = client.get_execution_history(**request)
+        except ClientError as error:
+            if code_of(error) != "ExecutionDoesNotExist":
+                raise
+            return history  # never started (the reconciler ends such a record as ERROR)
         for event in page["events"]:
             history.append(
                 HistoryEvent(
                     event_type=_event_type(event["type"], execution),
                     sfn_event_type=event["type"],
                     event_id=event["id"],
-                    timestamp=event["timestamp"].isoformat().replace("+00:00", "Z"),
+                    timestamp=iso_millis(event["timestamp"]),
                     **_details(event),
                 )
             )
