@@ -3,19 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_ENV := SAM_CLI_TELEMETRY=0 SAM_CLI_DISABLE_VERSION_CHECK=1 AWS_DEFAULT_REGION=us-east-1
 HOST ?= 127.0.0.1
 PORT ?= 8080
 USER ?= alice@example.com
 GROUPS ?=
 N ?= 10
 
-.PHONY: install run token test test-repeat lint format bench openapi clean
+.PHONY: install run token test test-repeat lint validate build format bench openapi clean
 
 $(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+# aws-sam-cli in a venv of its own: its pins would fight the dev venv's.
+$(SAM_STAMP): requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $(SAM_STAMP)
 
 install: $(STAMP)
 
@@ -36,7 +45,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) lint
+validate: $(SAM_STAMP)  ## sam validate --lint (SAM's own view of the template)
+	$(SAM_ENV) $(SAM_VENV)/bin/sam validate --lint
+
+build: $(STAMP) $(SAM_STAMP)  ## sam build into .aws-sam/build, with the functions' runtime Python (python3.13)
+	$(BIN)/python -m toolkit.build
+
+test: $(STAMP) $(SAM_STAMP) lint validate
+	$(BIN)/python -m toolkit.build --if-runtime-found
 	$(BIN)/python -m pytest
 
 test-repeat: $(STAMP)  ## run the concurrency tests N times in a row, stopping at the first failure: make test-repeat N=10
@@ -48,8 +64,8 @@ test-repeat: $(STAMP)  ## run the concurrency tests N times in a row, stopping a
 openapi: $(STAMP)  ## regenerate openapi.json from the functions' routes
 	$(BIN)/python -m local.openapi
 
-bench: $(STAMP)  ## prints a table and writes bench/results.json
+bench: $(STAMP) $(SAM_STAMP)  ## prints a table and writes bench/results.json
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .venv-runtime .aws-sam .pytest_cache .ruff_cache .mypy_cache .local
+	rm -rf $(VENV) $(SAM_VENV) .venv-runtime .aws-sam .pytest_cache .ruff_cache .mypy_cache .local

@@ -9,8 +9,8 @@ import pytest
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, EventBridgeModel
 
-from tests.cfn import load_template, resources_of_type
 from tests.events import EVENTS_DIR, FOUNDATION_ENDPOINTS, http_event, load_event
+from toolkit.template import load_template, resources_of_type
 
 HTTP_EVENTS = sorted(path.stem for path in EVENTS_DIR.glob("*.json") if path.stem != "sync_status")
 TEMPLATE_ROUTES = {

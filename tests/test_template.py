@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cfn import ROOT, load_template, placeholders, resources_of_type, substitute_definition
 from tests.events import http_event
-from tests.functions import FUNCTIONS_DIR, function_module
+from toolkit.functions import FUNCTIONS_DIR, function_module
+from toolkit.template import ROOT, load_template, placeholders, resources_of_type, substitute_definition
 
 TEMPLATE = load_template()
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from local.token import mint_token
-from tests.polling import wait_until
+from toolkit.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60

@@ -18,9 +18,9 @@ import pytest
 from execution_api.infra.observability import logger
 from execution_api.models.domain import ExecutionState
 from tests.events import http_event
-from tests.functions import function_module
-from tests.polling import wait_until
 from tests.records import ALICE, BOB
+from toolkit.functions import function_module
+from toolkit.waiting import wait_until
 
 
 def api_event(route: str, user: str, path_parameters: dict[str, str], query: dict[str, str] | None = None) -> dict:
