@@ -1,5 +1,6 @@
-"""The sample events in events/ are what API Gateway and EventBridge send: parsed by the
-Powertools models, and each one is a route of template.yaml."""
+"""The sample events in events/ are what API Gateway, EventBridge and DynamoDB Streams send: parsed
+by the Powertools models; each HTTP one is a route of template.yaml, each other one is let through
+by its function's event source."""
 
 from __future__ import annotations
 
@@ -7,12 +8,20 @@ import json
 
 import pytest
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, EventBridgeModel
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventV2Model,
+    DynamoDBStreamModel,
+    EventBridgeModel,
+)
 
+from local.eventbridge import matches
 from tests.events import EVENTS_DIR, FOUNDATION_ENDPOINTS, http_event, load_event
 from toolkit.template import load_template, resources_of_type
 
-HTTP_EVENTS = sorted(path.stem for path in EVENTS_DIR.glob("*.json") if path.stem != "sync_status")
+# The samples of the functions that no HTTP route invokes.
+EVENT_SOURCE_SAMPLES = {"sync_status", "notify_decision", "reconcile"}
+HTTP_EVENTS = sorted(path.stem for path in EVENTS_DIR.glob("*.json") if path.stem not in EVENT_SOURCE_SAMPLES)
+FUNCTIONS = resources_of_type(load_template(), "AWS::Serverless::Function")
 TEMPLATE_ROUTES = {
     f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
     for resource in resources_of_type(load_template(), "AWS::Serverless::Function").values()
@@ -50,13 +59,32 @@ def test_an_http_event_is_an_http_api_v2_event_of_a_template_route(name):
 def test_the_status_change_event_is_an_eventbridge_event_the_sync_rule_matches():
     event = load_event("sync_status")
     parsed = parse(event=event, model=EventBridgeModel)
-    rule = resources_of_type(load_template(), "AWS::Serverless::Function")["SyncStatusFunction"]["Properties"]
+    rule = FUNCTIONS["SyncStatusFunction"]["Properties"]
     pattern = rule["Events"]["StatusChange"]["Properties"]["Pattern"]
 
     assert parsed.source in pattern["source"]
     assert parsed.detail_type in pattern["detail-type"]
     assert parsed.detail["status"] in pattern["detail"]["status"]
     assert parsed.detail["name"] == parsed.detail["executionArn"].rsplit(":", 1)[1]
+
+
+def test_the_stream_sample_is_a_dynamodb_batch_the_decision_filter_lets_through():
+    event = load_event("notify_decision")
+    parsed = parse(event=event, model=DynamoDBStreamModel)
+    source = FUNCTIONS["NotifyDecisionFunction"]["Properties"]["Events"]["DecisionWaits"]["Properties"]
+    filters = [json.loads(item["Pattern"]) for item in source["FilterCriteria"]["Filters"]]
+
+    assert [record.eventSource for record in parsed.Records] == ["aws:dynamodb"]
+    assert all(any(matches(pattern, record) for pattern in filters) for record in event["Records"])
+    assert parsed.Records[0].dynamodb.StreamViewType == "NEW_AND_OLD_IMAGES"
+
+
+def test_the_schedule_sample_is_an_eventbridge_scheduled_event_of_the_reconciler():
+    parsed = parse(event=load_event("reconcile"), model=EventBridgeModel)
+    events = FUNCTIONS["ReconcileFunction"]["Properties"]["Events"].values()
+
+    assert (parsed.source, parsed.detail_type, parsed.detail) == ("aws.events", "Scheduled Event", {})
+    assert [event["Type"] for event in events] == ["Schedule"]
 
 
 def test_overrides_keep_the_event_consistent():
