@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_ENV := SAM_CLI_TELEMETRY=0 SAM_CLI_DISABLE_VERSION_CHECK=1 AWS_DEFAULT_REGION=us-east-1
 HOST ?= 127.0.0.1
 PORT ?= 8080
 USER ?= alice@example.com
@@ -16,13 +19,19 @@ AWS_CLI = aws $(if $(REGION),--region $(REGION))
 
 CHROMIUM ?= chromium
 
-.PHONY: install browser run token test test-repeat lint format bench openapi screenshots first-user clean
+.PHONY: install browser run token test test-repeat lint validate build format bench openapi screenshots first-user clean
 
 $(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml cli/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+# aws-sam-cli in a venv of its own: its pins would fight the dev venv's.
+$(SAM_STAMP): requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $(SAM_STAMP)
 
 install: $(STAMP) browser
 
@@ -48,7 +57,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) browser lint
+validate: $(SAM_STAMP)  ## sam validate --lint (SAM's own view of the template)
+	$(SAM_ENV) $(SAM_VENV)/bin/sam validate --lint
+
+build: $(STAMP) $(SAM_STAMP)  ## sam build into .aws-sam/build, with the functions' runtime Python (python3.13)
+	$(BIN)/python -m toolkit.build
+
+test: $(STAMP) $(SAM_STAMP) browser lint validate
+	$(BIN)/python -m toolkit.build --if-runtime-found
 	$(BIN)/python -m pytest
 
 test-repeat: $(STAMP)  ## run the concurrency tests N times in a row, stopping at the first failure: make test-repeat N=10
@@ -63,7 +79,7 @@ openapi: $(STAMP)  ## regenerate openapi.json from the functions' routes
 screenshots: $(STAMP) browser  ## regenerate docs/screenshots/*.png (the README's) from a fresh local server
 	$(BIN)/python -m tests.browser.screenshots
 
-bench: $(STAMP)  ## prints a table and writes bench/results.json
+bench: $(STAMP) $(SAM_STAMP)  ## prints a table and writes bench/results.json
 	$(BIN)/python -m bench
 
 first-user:  ## invite EMAIL to the deployed stack's user pool as an admin: make first-user EMAIL=you@example.com [ENV=dev] [REGION=us-east-1]
@@ -83,4 +99,4 @@ first-user:  ## invite EMAIL to the deployed stack's user pool as an admin: make
 	echo "Sign in at $$console"
 
 clean:
-	rm -rf $(VENV) .venv-runtime .aws-sam .pytest_cache .ruff_cache .mypy_cache .local
+	rm -rf $(VENV) $(SAM_VENV) .venv-runtime .aws-sam .pytest_cache .ruff_cache .mypy_cache .local

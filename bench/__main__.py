@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import coldstart, listcost, localserver, roundtrips, size
-from bench.common import ROOT, apply_base_env
+from bench.common import apply_base_env
+from toolkit.template import ROOT
 
 SECTIONS = ["roundtrips", "listcost", "coldstart", "size", "local"]
 ALIASES = {"1": "roundtrips", "2": "listcost", "3": "coldstart", "4": "size", "5": "local", "list": "listcost"}

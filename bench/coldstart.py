@@ -13,8 +13,10 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bench.common import BASE_ENV, FUNCTIONS_DIR, ROOT, function_dirs, http_event, median, print_table
+from bench.common import BASE_ENV, function_dirs, http_event, median, print_table
 from bench.runtime import runtime_python
+from toolkit.functions import FUNCTIONS_DIR
+from toolkit.template import ROOT
 
 LAYER_DIR = ROOT / "layers" / "execution_api"
 
@@ -62,7 +64,6 @@ spec = importlib.util.spec_from_file_location("app", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 sys.modules["app"] = module
 spec.loader.exec_module(module)
-assert callable(module.lambda_handler)
 t1 = time.perf_counter()
 faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
 full_gc_ms = _gc["ms"]

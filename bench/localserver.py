@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, median, percentile, print_table
+from bench.common import median, percentile, print_table
+from toolkit.template import ROOT
 
 HOST = "127.0.0.1"
 USER = "bench@example.com"

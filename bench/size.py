@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 import zipfile
@@ -17,20 +15,10 @@ from typing import Any
 
 import boto3
 
-from bench.common import (
-    ROOT,
-    CallRecorder,
-    FakeContext,
-    embedded_aws,
-    function_dirs,
-    http_event,
-    invoke,
-    load_function,
-    load_template,
-    print_table,
-    wait_until,
-)
-from bench.runtime import runtime_python
+from bench.common import CallRecorder, call_handler, embedded_aws, http_event, invoke, print_table
+from toolkit.build import BUILD_DIR, sam_build
+from toolkit.runtime import deployed_version, find_runtime_python, not_found_reason
+from toolkit.waiting import wait_until
 
 # Lambda quotas: 50 MB zipped for a direct upload, 250 MB unzipped for function + all layers.
 ZIPPED_LIMIT = 50 * 1024 * 1024
@@ -62,97 +50,27 @@ def _per_package(root: Path) -> list[tuple[str, int]]:
     return sorted(sizes.items(), key=lambda kv: kv[1], reverse=True)
 
 
-def _sam_build(work: Path) -> dict[str, Any] | None:
-    sam = shutil.which("sam")
-    if not sam:
-        return None
-    build_dir = work / "sam-build"
-    proc = subprocess.run(
-        [sam, "build", "--template-file", str(ROOT / "template.yaml"), "--build-dir", str(build_dir)],
-        cwd=str(ROOT),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if proc.returncode != 0:
-        return {"error": proc.stderr[-500:]}
-    artefacts: dict[str, Any] = {}
-    for path in sorted(build_dir.iterdir()):
-        if path.is_dir():
-            zipped, unzipped = _zip_dir(path, work / f"{path.name}.zip")
-            artefacts[path.name] = {"zipped": zipped, "unzipped": unzipped}
-    return {"artefacts": artefacts}
-
-
-def _build_layer(python: str, content: Path, work: Path, name: str) -> dict[str, Any]:
-    """One layer as ``sam build`` lays it out: ``python/`` holding its requirements.txt installed
-    and the packages of its ContentUri, zipped."""
-    target = work / name / "python"
-    # pip builds a local project in place (build/, *.egg-info): build from a copy, never the tree.
-    source = work / f"{name}-src"
-    shutil.copytree(content, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "*.pyc"))
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [
-            python,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-compile",
-            "--disable-pip-version-check",
-            "--target",
-            str(target),
-            "-r",
-            str(source / "requirements.txt"),
-            *([str(source)] if (source / "pyproject.toml").is_file() else []),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    layer: dict[str, Any] = {"pip_seconds": time.perf_counter() - started}
-    if proc.returncode != 0:
-        layer["error"] = (proc.stderr or proc.stdout)[-800:]
-        return layer
-    for leftover in target.glob("*.egg-info"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    zipped, unzipped = _zip_dir(target, work / f"{name}.zip", prefix="python/")
-    layer.update({"zipped": zipped, "unzipped": unzipped, "packages": _per_package(target)[:8]})
-    return layer
-
-
-def _emulated_build(work: Path) -> dict[str, Any]:
-    """Without aws-sam-cli: each function directory zipped as is; each layer built with pip on
-    the deployed Python (boto3 not included: the runtime has it)."""
-    artefacts: dict[str, Any] = {}
-    for directory in function_dirs():
-        zipped, unzipped = _zip_dir(ROOT / "functions" / directory, work / f"{directory}.zip")
-        artefacts[directory] = {"zipped": zipped, "unzipped": unzipped}
-    python = runtime_python()
-    for logical_id, spec in load_template()["Resources"].items():
-        if spec["Type"] == "AWS::Serverless::LayerVersion":
-            content = ROOT / spec["Properties"]["ContentUri"]
-            artefacts[f"<layer {logical_id}>"] = _build_layer(python.executable, content, work, logical_id)
-    return {"artefacts": artefacts, "python": python.note}
-
-
 def measure_sizes() -> dict[str, Any]:
+    """Each artefact of the real build (``sam build``, as ``make build`` runs it, cached), zipped."""
+    version = deployed_version()
+    python = find_runtime_python(version)
+    if python is None:
+        return {"method": f"not measured: {not_found_reason(version)}", "artefacts": {}}
+    if sam_build(python, version) != 0:
+        return {"method": "not measured: sam build failed (its output is above)", "artefacts": {}}
+    artefacts: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-size-") as tmp:
-        work = Path(tmp)
-        built = _sam_build(work)
-        if built is not None and "error" not in built:
-            return {"method": "sam build (aws-sam-cli found on PATH), each build artefact zipped", **built}
-        result = _emulated_build(work)
-        method = (
-            "emulated (aws-sam-cli not installed): functions/<dir>/ zipped; each layer = pip install --target "
-            f"python/ of its requirements.txt + its package, zipped, on {result['python']}"
-        )
-        if built is not None:
-            method += f" (sam build failed: {built['error'][-200:]})"
-        return {"method": method, **result}
+        for path in sorted(BUILD_DIR.iterdir()):
+            if not path.is_dir():
+                continue
+            zipped, unzipped = _zip_dir(path, Path(tmp) / f"{path.name}.zip")
+            artefacts[path.name] = {"zipped": zipped, "unzipped": unzipped}
+            if (path / "python").is_dir():  # a layer
+                artefacts[path.name]["packages"] = _per_package(path / "python")[:8]
+    return {
+        "method": f"sam build on Python {python.version}, each artefact of .aws-sam/build zipped",
+        "artefacts": artefacts,
+    }
 
 
 # --------------------------------------------------------------------------- DynamoDB item size
@@ -290,7 +208,7 @@ def run_executions() -> dict[str, Any]:
                 status = sfn.describe_execution(executionArn=arn)["status"]
                 return None if status == "RUNNING" else status
 
-            return wait_until(ended, timeout=60) or "RUNNING"
+            return wait_until(ended, timeout=60)
 
         def answer(guid: str, step: str, output: dict[str, Any]) -> None:
             def waiting() -> str | None:
@@ -298,8 +216,6 @@ def run_executions() -> dict[str, Any]:
                 return item["wait_token"]["S"] if item.get("wait_step", {}).get("S") == step else None
 
             token = wait_until(waiting, timeout=30)
-            if not token:
-                raise RuntimeError(f"{guid}: no task token for step {step}")
             sfn.send_task_success(taskToken=token, output=json.dumps(output))
 
         def lifecycle(name: str, workflow: str, payload: dict[str, Any], steps: list[tuple[str, dict]]) -> None:
@@ -311,7 +227,7 @@ def run_executions() -> dict[str, Any]:
                 arn = _execution_arn(stack.workflow_arn(workflow), guid)
                 detail = sfn.describe_execution(executionArn=arn)
                 event = _status_change(stack, workflow, guid, status, detail.get("output"))
-                load_function("sync_status").lambda_handler(event, FakeContext())
+                call_handler("sync_status", event)
             final_item = record(guid)
             put = next(c for c in start_calls if c.operation == "PutItem" and c.params["TableName"] == stack.table)
             record_key = {"pk": {"S": f"EXEC#{guid}"}, "sk": {"S": "RECORD"}}

@@ -1,124 +1,28 @@
-"""API Gateway (HTTP API, payload format 2.0, JWT authorizer) and Lambda, played locally.
-
-Each ``AWS::Serverless::Function`` of the template is imported from its ``CodeUri`` and called
-with the event and context AWS would give it, one event at a time in the whole process.
-
-Why the whole process, not one function at a time: a Lambda process handles one event at a time,
-and Powertools relies on it. Its resolver keeps the event being handled on a class attribute that
-every function's app shares (``BaseRouter.current_event``), and the Logger keeps the invocation's
-keys on the shared logger. With a lock per function, two functions invoked at once in this one
-process read each other's event: a POST lost its body (400 "body: Field required") and a list
-ran as another caller and returned their executions (``tests/e2e/test_concurrent_requests.py``,
-``tests/test_local_function_runner.py``). Requests are still served by many threads; only the
-handlers' own work is serialized, which the GIL mostly serialized already.
-"""
+"""API Gateway (HTTP API, payload format 2.0, JWT authorizer), played locally: routes from the
+template's ``HttpApi`` events, the event AWS would send, and the response mapped back to HTTP.
+The functions are the toolkit's (``toolkit.functions``), invoked one event at a time."""
 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import logging
 import re
 import secrets
-import sys
-import threading
 import time
-import uuid
 from dataclasses import dataclass
 from email.utils import formatdate
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from local import auth
-from local.cloud import function_name
-from local.template import REGION, ROOT, Resolver
+from toolkit.functions import LambdaFunction
+from toolkit.template import REGION, Resolver, TemplateError
 
 LOG = logging.getLogger("local.apigw")
 NOT_FOUND = {"message": "Not Found"}
 UNAUTHORIZED = {"message": "Unauthorized"}
 INTERNAL_ERROR = {"message": "Internal Server Error"}
-
-
-class LambdaContext:
-    """The attributes of the Lambda context object that handlers and Powertools read."""
-
-    def __init__(self, name: str, memory_mb: int, timeout_s: int, account_id: str) -> None:
-        self.function_name = name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = memory_mb
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{account_id}:function:{name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{name}"
-        self.log_stream_name = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{secrets.token_hex(16)}"
-        self.identity = None
-        self.client_context = None
-        self._deadline = time.monotonic() + timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-# One event at a time in the process: see the module docstring.
-_INVOCATION_LOCK = threading.Lock()
-
-
-@dataclass
-class LocalFunction:
-    logical_id: str
-    name: str
-    handler: Any
-    memory_mb: int
-    timeout_s: int
-    account_id: str
-
-    def invoke(self, event: dict[str, Any]) -> Any:
-        with _INVOCATION_LOCK:
-            context = LambdaContext(self.name, self.memory_mb, self.timeout_s, self.account_id)
-            started = time.monotonic()
-            result = self.handler(event, context)
-            elapsed = time.monotonic() - started
-            if elapsed > self.timeout_s:
-                LOG.warning("%s ran %.1fs, longer than its %ss timeout", self.logical_id, elapsed, self.timeout_s)
-            return result
-
-
-def import_function_module(
-    logical_id: str, spec: dict[str, Any], globals_: dict[str, Any], resolver: Resolver
-) -> tuple[ModuleType, str]:
-    """Imports ``<CodeUri>/<module>.py`` under a unique module name; returns it and the
-    handler's attribute name."""
-    properties = spec.get("Properties", {})
-    code_uri = resolver.resolve(properties.get("CodeUri", globals_.get("CodeUri")))
-    handler_path = str(properties.get("Handler", globals_.get("Handler", "app.lambda_handler")))
-    module_path, _, attribute = handler_path.rpartition(".")
-    source = Path(ROOT) / str(code_uri) / (module_path.replace(".", "/") + ".py")
-    module_name = f"local_functions.{logical_id}"
-    module_spec = importlib.util.spec_from_file_location(module_name, source)
-    if module_spec is None or module_spec.loader is None:
-        raise ImportError(f"{logical_id}: cannot load {source}")
-    module: ModuleType = importlib.util.module_from_spec(module_spec)
-    sys.modules[module_name] = module
-    module_spec.loader.exec_module(module)
-    return module, attribute
-
-
-def load_function(
-    logical_id: str, spec: dict[str, Any], globals_: dict[str, Any], account_id: str, resolver: Resolver
-) -> LocalFunction:
-    """The function's handler, ready to invoke like one warm container."""
-    properties = spec.get("Properties", {})
-    module, attribute = import_function_module(logical_id, spec, globals_, resolver)
-    return LocalFunction(
-        logical_id=logical_id,
-        name=function_name(logical_id, spec, resolver),
-        handler=getattr(module, attribute),
-        memory_mb=int(resolver.resolve(properties.get("MemorySize", globals_.get("MemorySize", 128)))),
-        timeout_s=int(resolver.resolve(properties.get("Timeout", globals_.get("Timeout", 3)))),
-        account_id=account_id,
-    )
 
 
 # -- routes ------------------------------------------------------------------------------------
@@ -135,7 +39,7 @@ class Authorizer:
 class Route:
     method: str
     path: str
-    function: LocalFunction
+    function: LambdaFunction
     authorizer: Authorizer | None
     pattern: re.Pattern[str]
     names: tuple[str, ...]
@@ -164,18 +68,20 @@ def compile_path(path: str) -> tuple[re.Pattern[str], tuple[str, ...], bool]:
     return re.compile("^/" + "/".join(parts) + "$"), tuple(names), greedy
 
 
-def _authorizer(api: dict[str, Any] | None, event_auth: dict[str, Any], resolver: Resolver) -> Authorizer | None:
+def _authorizer(
+    api: dict[str, Any] | None, event_auth: dict[str, Any], resolver: Resolver, where: str
+) -> Authorizer | None:
     auth_spec = (api or {}).get("Properties", {}).get("Auth") or {}
     name = event_auth.get("Authorizer", auth_spec.get("DefaultAuthorizer"))
     if not name or name == "NONE":
         return None
     config = auth_spec.get("Authorizers", {}).get(name)
     if config is None or "JwtConfiguration" not in config:
-        raise ValueError(f"authorizer {name}: only JWT authorizers are emulated locally")
-    jwt_config = resolver.resolve(config["JwtConfiguration"])
+        raise TemplateError(f"{where}: authorizer {name}: only JWT authorizers are emulated locally")
+    jwt_config = resolver.resolve(config["JwtConfiguration"], f"{where}: authorizer {name}")
     source = str(config.get("IdentitySource", "$request.header.Authorization"))
     if not source.startswith("$request.header."):
-        raise ValueError(f"authorizer {name}: identity source {source} is not emulated locally")
+        raise TemplateError(f"{where}: authorizer {name}: identity source {source} is not emulated locally")
     audiences = jwt_config.get("audience") or []
     return Authorizer(
         header=source.removeprefix("$request.header.").lower(),
@@ -185,29 +91,30 @@ def _authorizer(api: dict[str, Any] | None, event_auth: dict[str, Any], resolver
 
 
 def build_routes(
-    template: dict[str, Any], functions: dict[str, LocalFunction], resolver: Resolver
+    template: dict[str, Any], functions: dict[str, LambdaFunction], resolver: Resolver
 ) -> tuple[list[Route], dict[str, Any] | None]:
     """Every HttpApi event of every function, most specific first; and the API's CORS config."""
     resources = template.get("Resources", {})
     routes: list[Route] = []
     cors = None
     for logical_id, function in functions.items():
-        for event in resources[logical_id].get("Properties", {}).get("Events", {}).values():
+        for event_name, event in resources[logical_id].get("Properties", {}).get("Events", {}).items():
             if event.get("Type") != "HttpApi":
                 continue
+            where = f"{logical_id}.Events.{event_name}"
             properties = event.get("Properties", {})
             api_ref = properties.get("ApiId", {})
             api = resources.get(api_ref.get("Ref")) if isinstance(api_ref, dict) else None
             if api is not None:
                 cors = api.get("Properties", {}).get("CorsConfiguration", cors)
-            path = str(resolver.resolve(properties.get("Path", "$default")))
-            method = str(resolver.resolve(properties.get("Method", "ANY"))).upper()
+            path = str(resolver.resolve(properties.get("Path", "$default"), where))
+            method = str(resolver.resolve(properties.get("Method", "ANY"), where)).upper()
             pattern, names, greedy = compile_path(path)
-            authorizer = _authorizer(api, properties.get("Auth") or {}, resolver)
+            authorizer = _authorizer(api, properties.get("Auth") or {}, resolver, where)
             routes.append(Route(method, path, function, authorizer, pattern, names, greedy))
     # API Gateway prefers literal segments over variables, and variables over greedy ones.
     routes.sort(key=lambda route: (route.greedy, len(route.names), -route.path.count("/")))
-    return routes, resolver.resolve(cors) if cors else None
+    return routes, resolver.resolve(cors, "HttpApi.CorsConfiguration") if cors else None
 
 
 def match_route(routes: list[Route], method: str, raw_path: str) -> tuple[Route, dict[str, str]] | None:

@@ -45,6 +45,18 @@ DEFAULT_TTL_SECONDS = 12 * 3600
 _SUB_NAMESPACE = uuid.UUID("6f1c7a4e-2b8d-4c3e-9a51-0d2e7b9c4f10")
 
 
+def template_parameters(issuer: str) -> dict[str, Any]:
+    """The template's parameters for the local identity provider instead of a Cognito user pool:
+    its issuer, audiences and app clients."""
+    return {
+        "CreateUserPool": "false",
+        "JwtIssuer": issuer,
+        "JwtAudience": list(AUDIENCES),
+        "ConsoleClientId": CONSOLE_CLIENT_ID,
+        "CliClientId": CLI_CLIENT_ID,
+    }
+
+
 def token_ttl_seconds() -> int:
     """Lifetime of the ID tokens the sign-in endpoints issue (``$LOCAL_TOKEN_TTL_SECONDS``)."""
     return int(os.environ.get(TOKEN_TTL_ENV) or 3600)

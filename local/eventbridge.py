@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from local.apigw import LocalFunction
-from local.template import REGION, Resolver
+from toolkit.functions import LambdaFunction
+from toolkit.template import REGION, Resolver, TemplateError
 
 LOG = logging.getLogger("local.eventbridge")
 POLL_SECONDS = 0.2
@@ -63,26 +63,27 @@ def _matches_one(item: Any, value: Any) -> bool:
     if "anything-but" in item:
         excluded = item["anything-but"]
         return value not in (excluded if isinstance(excluded, list) else [excluded])
-    raise ValueError(f"event pattern filter {item} is not emulated locally")
+    raise TemplateError(f"event pattern filter {item} is not emulated locally")
 
 
 @dataclass(frozen=True)
 class Rule:
-    function: LocalFunction
+    function: LambdaFunction
     pattern: dict[str, Any]
     max_retries: int
 
 
-def build_rules(template: dict[str, Any], functions: dict[str, LocalFunction], resolver: Resolver) -> list[Rule]:
+def build_rules(template: dict[str, Any], functions: dict[str, LambdaFunction], resolver: Resolver) -> list[Rule]:
     rules = []
     for logical_id, function in functions.items():
         function_properties = template["Resources"][logical_id].get("Properties", {})
         invoke_config = function_properties.get("EventInvokeConfig") or {}
-        retries = int(resolver.resolve(invoke_config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES)))
-        for event in function_properties.get("Events", {}).values():
+        retries = int(resolver.resolve(invoke_config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES), logical_id))
+        for event_name, event in function_properties.get("Events", {}).items():
             if event.get("Type") not in ("EventBridgeRule", "CloudWatchEvent"):
                 continue
-            pattern = resolver.resolve(event.get("Properties", {}).get("Pattern") or {})
+            where = f"{logical_id}.Events.{event_name}"
+            pattern = resolver.resolve(event.get("Properties", {}).get("Pattern") or {}, where)
             rules.append(Rule(function, pattern, retries))
     return rules
 
@@ -197,14 +198,14 @@ _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 @dataclass(frozen=True)
 class Schedule:
-    function: LocalFunction
+    function: LambdaFunction
     rule_name: str
     interval_seconds: float
     input: dict[str, Any] | None
 
 
 def build_schedules(
-    template: dict[str, Any], functions: dict[str, LocalFunction], resolver: Resolver
+    template: dict[str, Any], functions: dict[str, LambdaFunction], resolver: Resolver
 ) -> tuple[list[Schedule], list[str]]:
     """The functions' ``Schedule``/``ScheduleV2`` events that are ``rate(...)`` expressions, and
     a note for each one that cannot be emulated (``cron(...)``)."""
@@ -216,7 +217,7 @@ def build_schedules(
                 continue
             raw = event.get("Properties", {})
             properties = {
-                key: resolver.resolve(raw[key])
+                key: resolver.resolve(raw[key], f"{logical_id}.Events.{event_name}")
                 for key in ("Schedule", "ScheduleExpression", "Input", "Enabled", "State")
                 if key in raw
             }

@@ -22,8 +22,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from execution_api.models.responses import ErrorBody
-from local.apigw import HttpResponse, import_function_module
-from local.template import ROOT, Resolver, load_template, resources_of_type
+from local import auth
+from local.apigw import HttpResponse
+from toolkit.functions import handler_module, handler_source
+from toolkit.template import ACCOUNT_ID, FUNCTION, ROOT, Resolver, load_template, resources_of_type
 
 DOCUMENT = ROOT / "functions" / "console" / "static" / "openapi.json"
 BASE_PATH = "/api/v1"
@@ -66,7 +68,7 @@ def _is_api_route(event: dict[str, Any]) -> bool:
 
 def _http_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The functions that serve the API (not the console's pages)."""
-    functions = resources_of_type(template, "AWS::Serverless::Function")
+    functions = resources_of_type(template, FUNCTION)
     return {
         name: spec
         for name, spec in sorted(functions.items())
@@ -128,8 +130,7 @@ def _error_responses(path: str) -> dict[str, Any]:
 
 def build_document() -> dict[str, Any]:
     template = load_template()
-    resolver = Resolver(template, "123456789012")
-    globals_ = template.get("Globals", {}).get("Function", {})
+    resolver = Resolver(template, ACCOUNT_ID, parameter_overrides=auth.template_parameters(auth.DEFAULT_ISSUER))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "execution-api", "version": "1.0.0", "description": template.get("Description", "")},
@@ -141,8 +142,8 @@ def build_document() -> dict[str, Any]:
         },
         "security": [{"jwt": []}],
     }
-    for logical_id, spec in _http_functions(template).items():
-        module, _ = import_function_module(logical_id, spec, globals_, resolver)
+    for logical_id in _http_functions(template):
+        module = handler_module(handler_source(template, logical_id, resolver)[0])
         schema = module.app.get_openapi_schema(title="execution-api").model_dump(
             mode="json", by_alias=True, exclude_none=True
         )

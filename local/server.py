@@ -33,13 +33,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from local import apigw, auth, openapi
-from local.apigw import HttpRequest, HttpResponse, LocalFunction, Route, json_response
+from local.apigw import HttpRequest, HttpResponse, Route, json_response
 from local.aws_endpoint import EmbeddedAwsEndpoint
-from local.cloud import EmbeddedAws
 from local.eventbridge import Scheduler, StatusChangePoller, build_rules, build_schedules
 from local.oidc import Client, LocalIdentityProvider
 from local.streams import StreamPoller, build_sources
-from local.template import ROOT, Resolver, TemplateError, load_template, resources_of_type
+from toolkit import moto_fixes
+from toolkit.aws import EmbeddedAws, quiet_moto_logs
+from toolkit.functions import LambdaFunction, load_functions
+from toolkit.template import FUNCTION, ROOT, STATE_MACHINE_TYPES, load_template, shared_environment
 
 LOG = logging.getLogger("local.server")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
@@ -87,37 +89,6 @@ class Outbox:
         return json_response(200, {"ok": True})
 
 
-def _env_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(str(item) for item in value)
-    return str(value)
-
-
-def function_environment(template: dict[str, Any], resolver: Resolver) -> dict[str, str]:
-    """The union of every function's environment (``Globals`` plus its own), resolved.
-
-    All functions share this process's ``os.environ``, so two functions giving one variable
-    different values cannot be served locally: that fails loudly.
-    """
-    globals_ = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    merged: dict[str, str] = {}
-    origin: dict[str, str] = {}
-    for logical_id, spec in resources_of_type(template, "AWS::Serverless::Function").items():
-        own = spec.get("Properties", {}).get("Environment", {}).get("Variables", {})
-        for name, value in resolver.resolve({**globals_, **own}).items():
-            text = _env_string(value)
-            if name in merged and merged[name] != text:
-                raise TemplateError(
-                    f"environment variable {name}: {origin[name]} and {logical_id} set different values;"
-                    " the local server runs every function in one process and cannot serve both"
-                )
-            merged[name] = text
-            origin.setdefault(name, logical_id)
-    return merged
-
-
 @dataclass
 class LocalApi:
     """The assembled local deployment: embedded AWS, functions, routes, event sources."""
@@ -125,7 +96,7 @@ class LocalApi:
     aws: EmbeddedAws
     routes: list[Route]
     cors: dict[str, Any] | None
-    functions: dict[str, LocalFunction]
+    functions: dict[str, LambdaFunction]
     api_id: str
     base_path: str
     notes: list[str]
@@ -200,7 +171,7 @@ def api_base_path(template: dict[str, Any]) -> str:
     paths = [
         str(event.get("Properties", {}).get("Path", "/"))
         for spec in template.get("Resources", {}).values()
-        if spec.get("Type") == "AWS::Serverless::Function"
+        if spec.get("Type") == FUNCTION
         for event in spec.get("Properties", {}).get("Events", {}).values()
         if event.get("Type") == "HttpApi"
         and (event.get("Properties", {}).get("Auth") or {}).get("Authorizer") != "NONE"
@@ -211,10 +182,8 @@ def api_base_path(template: dict[str, Any]) -> str:
 def build(origin: str, quiet: bool = True) -> LocalApi:
     """Starts the embedded AWS and assembles everything the template describes; ``origin`` is
     where the server listens (``http://127.0.0.1:8080``)."""
-    if not os.environ.get("LOCAL_DEBUG"):
-        # moto's state machine interpreter logs each failure, caught or not, with the whole
-        # state machine and the workflow's data: LOCAL_DEBUG=1 keeps those logs.
-        logging.getLogger("moto").setLevel(logging.CRITICAL)
+    if not os.environ.get("LOCAL_DEBUG"):  # LOCAL_DEBUG=1 keeps moto's logs
+        quiet_moto_logs()
     aws = EmbeddedAws()
     try:
         return _assemble(aws, origin, quiet)
@@ -232,18 +201,17 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
     template = load_template()
     base_path = api_base_path(template)
     issuer = local_issuer(origin)
-    overrides: dict[str, Any] = {"JwtIssuer": issuer}
+    overrides: dict[str, Any] = auth.template_parameters(issuer)
     if "PublicUrl" in template.get("Parameters", {}):
         overrides["PublicUrl"] = origin  # decision links point at this server
     outbox = None
     if "SignalWebhookUrl" in template.get("Parameters", {}):
         overrides["SignalWebhookUrl"] = origin + OUTBOX_PATH  # links are delivered to this server
         outbox = Outbox(outbox_file(), quiet)
-    resolver = Resolver(template, aws.account_id, parameter_overrides=overrides)
-    aws.create_resources(template, resolver)
+    resolver = aws.deploy(overrides, template)
 
     log_level = os.environ.get("POWERTOOLS_LOG_LEVEL") or "WARNING"
-    os.environ.update(function_environment(template, resolver))
+    os.environ.update(shared_environment(template, resolver))
     # The ConfigLayer's files are the repository's config/ (Lambda mounts them at /opt), or the
     # directory $LOCAL_CONFIG_DIR names (the tests add roles of their own).
     os.environ["CONFIG_DIR"] = os.environ.get(CONFIG_DIR_ENV) or str(ROOT / "config")
@@ -256,23 +224,13 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
     from execution_api.infra.settings import get_settings  # noqa: PLC0415
     from execution_api.models.errors import DomainError  # noqa: PLC0415
 
-    aws.install_stop_execution_workaround(lambda: get_settings().table_name)
+    moto_fixes.answer_token_after_stop(aws.session, lambda: get_settings().table_name)
     prefix = get_settings().elevation_group_prefix
     aws.create_elevation_groups(sorted({f"{prefix}{role.group}" for role in roles_policy().roles.values()}))
 
-    globals_ = template.get("Globals", {}).get("Function", {})
-    functions = {
-        logical_id: apigw.load_function(logical_id, spec, globals_, aws.account_id, resolver)
-        for logical_id, spec in resources_of_type(template, "AWS::Serverless::Function").items()
-        if resolver.is_enabled(spec)
-    }
+    functions = load_functions(template, resolver, aws.account_id)
     routes, cors = apigw.build_routes(template, functions, resolver)
-    state_machines = [
-        resolver.resources[logical_id].ref
-        for logical_id, spec in template["Resources"].items()
-        if spec["Type"] in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
-        and logical_id in resolver.resources
-    ]
+    state_machines = list(resolver.refs_of_type(*STATE_MACHINE_TYPES).values())
     rules = build_rules(template, functions, resolver)
     sources = build_sources(template, functions, resolver)
     schedules, notes = build_schedules(template, functions, resolver)
@@ -304,17 +262,13 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
             return None
         return caller.email.casefold() if caller.email else None
 
-    api_ids = [
-        logical_id
-        for logical_id, spec in template["Resources"].items()
-        if spec["Type"] == "AWS::Serverless::HttpApi" and logical_id in resolver.resources
-    ]
+    api_ids = list(resolver.refs_of_type("AWS::Serverless::HttpApi").values())
     return LocalApi(
         aws=aws,
         routes=routes,
         cors=cors,
         functions=functions,
-        api_id=str(resolver.resources[api_ids[0]].ref) if api_ids else "local",
+        api_id=str(api_ids[0]) if api_ids else "local",
         base_path=base_path,
         notes=notes,
         background=background,

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from local.apigw import LocalFunction
 from local.eventbridge import matches
-from local.template import Resolver
+from toolkit.functions import LambdaFunction
+from toolkit.template import Resolver
 
 LOG = logging.getLogger("local.streams")
 POLL_SECONDS = 0.2
@@ -27,7 +27,7 @@ DEFAULT_MAX_RETRIES = 10_000  # Lambda's default is "until the record expires"
 
 @dataclass
 class StreamSource:
-    function: LocalFunction
+    function: LambdaFunction
     stream_arn: str
     batch_size: int
     filters: list[dict[str, Any]]
@@ -39,17 +39,17 @@ class StreamSource:
 
 
 def build_sources(
-    template: dict[str, Any], functions: dict[str, LocalFunction], resolver: Resolver
+    template: dict[str, Any], functions: dict[str, LambdaFunction], resolver: Resolver
 ) -> list[StreamSource]:
     sources = []
     for logical_id, function in functions.items():
-        for event in template["Resources"][logical_id].get("Properties", {}).get("Events", {}).values():
+        for event_name, event in template["Resources"][logical_id].get("Properties", {}).get("Events", {}).items():
             if event.get("Type") != "DynamoDB":
                 continue
             raw = event.get("Properties", {})
             # Only what the local mapping uses is resolved (DestinationConfig etc. are not emulated).
             properties = {
-                key: resolver.resolve(raw[key])
+                key: resolver.resolve(raw[key], f"{logical_id}.Events.{event_name}")
                 for key in (
                     "Stream",
                     "BatchSize",

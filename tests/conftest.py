@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,19 +16,11 @@ from execution_api.dal.executions import ExecutionRepository
 from execution_api.infra.settings import get_settings
 from execution_api.models.domain import Execution
 from local.token import mint_token
-from tests.cfn import ACCOUNT_ID, REGION
-from tests.functions import HttpReply, as_http_reply, function_module
+from tests.functions import HttpReply, as_http_reply
 from tests.local_server import ROOT, ApiClient, free_port, serving
 from tests.records import new_record
-from tests.stack import (
-    Stack,
-    clear_caches,
-    embedded_stack,
-    empty_tables,
-    execution_names,
-    settle_executions,
-    use_stack_environment,
-)
+from tests.stack import Stack, embedded_stack, empty_tables, execution_names, settle_executions, use_stack_environment
+from toolkit.functions import LambdaContext, clear_warm_caches, function_module
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +40,7 @@ def aws(_module_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack
     yield stack
     settle_executions(stack, earlier)
     empty_tables(stack)
-    clear_caches()
+    clear_warm_caches()
 
 
 @pytest.fixture
@@ -64,22 +55,9 @@ def settings_env(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., N
     return change
 
 
-@dataclass(frozen=True)
-class LambdaContext:
-    function_name: str = "execution-api-test"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:execution-api-test"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 15_000
-
-
 @pytest.fixture
 def lambda_context() -> LambdaContext:
-    return LambdaContext()
+    return LambdaContext("execution-api-test")
 
 
 @pytest.fixture

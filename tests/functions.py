@@ -1,30 +1,10 @@
-"""The Lambda functions under ``functions/``, loaded by path: every one is an ``app.py``."""
+"""What an HTTP function returned, as a test reads it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from types import ModuleType
 from typing import Any
-
-FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
-
-
-@cache
-def function_module(name: str) -> ModuleType:
-    """``functions/<name>/app.py`` as a module of its own (``functions.<name>.app``)."""
-    path = FUNCTIONS_DIR / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"functions.{name}.app", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,8 @@
-"""The test deployment: template.yaml's tables, secrets and state machines in moto."""
+"""The test deployment: template.yaml built by the toolkit (``toolkit.aws``) in moto."""
 
 from __future__ import annotations
 
 import json
-import secrets
-import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,37 +10,24 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
-from moto import mock_aws
 
-from execution_api.dal import repositories
 from execution_api.dal.keys import record_key
 from execution_api.infra import clients as aws_clients
-from execution_api.infra.settings import get_settings
 from execution_api.models.domain import ExecutionState
-from local.cloud import make_moto_thread_safe
-from tests.cfn import (
-    ACCOUNT_ID,
-    REGION,
-    ROOT,
-    Resolver,
-    load_template,
-    parameter_defaults,
-    resources_of_type,
-    substitute_definition,
-)
-from tests.polling import wait_until
+from toolkit.aws import EmbeddedAws
+from toolkit.functions import clear_warm_caches
+from toolkit.template import ROOT, STATE_MACHINE_TYPES, function_environment, resources_of_type
+from toolkit.waiting import wait_until
 
-# Keys of AWS::DynamoDB::Table Properties that CreateTable takes as they are. Streams and SSE
-# are renamed below; TTL is its own call; point-in-time recovery does not matter to tests.
-_CREATE_TABLE_KEYS = {
-    "TableName",
-    "AttributeDefinitions",
-    "KeySchema",
-    "GlobalSecondaryIndexes",
-    "LocalSecondaryIndexes",
-    "BillingMode",
-    "ProvisionedThroughput",
+# The template's parameters without a Default. The functions never read them (the authorizer
+# does, before them); the handler tests pass claims in the events.
+TEST_PARAMETERS = {"JwtIssuer": "https://issuer.example.test", "JwtAudience": ["execution-api"]}
+# Tracing off: no X-Ray daemon here. Metrics off: nothing reads them in tests. The ConfigLayer's
+# files are the repository's config/ (Lambda mounts them at /opt).
+TEST_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "CONFIG_DIR": str(ROOT / "config"),
 }
 
 
@@ -73,115 +58,36 @@ class Stack:
         return self._own_clients[service]
 
 
-def clear_caches() -> None:
-    """Settings, the code's clients and cached parameter values. The Powertools providers
-    themselves stay (``parameters.clear_caches()`` would drop them, and making one costs a
-    boto3 session, about 0.15 s): their value caches are what must not leak between tests."""
-    get_settings.cache_clear()
-    aws_clients.client.cache_clear()
-    repositories.reset()
-    for provider in DEFAULT_PROVIDERS.values():
-        provider.clear_cache()
-
-
-def _create_tables(template: dict[str, Any], resolver: Resolver, stage: str) -> dict[str, str]:
-    dynamodb = boto3.client("dynamodb")
-    names = {}
-    for logical_id, resource in resources_of_type(template, "AWS::DynamoDB::Table").items():
-        properties = resolver.resolve(resource["Properties"])
-        name = properties.get("TableName", f"execution-api-{stage}-{logical_id}")
-        create = {key: value for key, value in properties.items() if key in _CREATE_TABLE_KEYS}
-        if "StreamSpecification" in properties:
-            create["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
-        if "SSESpecification" in properties:
-            sse = dict(properties["SSESpecification"])
-            create["SSESpecification"] = {"Enabled": sse.pop("SSEEnabled"), **sse}
-        dynamodb.create_table(**{**create, "TableName": name})
-        ttl = properties.get("TimeToLiveSpecification")
-        if ttl:
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-        names[logical_id] = name
-    return names
-
-
-def _generated_secret(spec: dict[str, Any]) -> str:
-    """What ``GenerateSecretString`` makes: a password, alone or under a key of a JSON template."""
-    alphabet = string.ascii_letters + string.digits
-    if not spec.get("ExcludePunctuation"):
-        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
-    password = "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
-    if "SecretStringTemplate" not in spec:
-        return password
-    return json.dumps({**json.loads(spec["SecretStringTemplate"]), spec["GenerateStringKey"]: password})
-
-
-def _create_secrets(template: dict[str, Any], stage: str) -> dict[str, str]:
-    client = boto3.client("secretsmanager")
-    arns = {}
-    for logical_id, resource in resources_of_type(template, "AWS::SecretsManager::Secret").items():
-        value = _generated_secret(resource["Properties"].get("GenerateSecretString", {}))
-        arns[logical_id] = client.create_secret(Name=f"execution-api-{stage}-{logical_id}", SecretString=value)["ARN"]
-    return arns
-
-
-def _create_state_machines(template: dict[str, Any], resolver: Resolver) -> dict[str, str]:
-    client = boto3.client("stepfunctions")
-    arns = {}
-    for logical_id, resource in resources_of_type(template, "AWS::Serverless::StateMachine").items():
-        properties = resource["Properties"]
-        substitutions = resolver.resolve(properties.get("DefinitionSubstitutions", {}))
-        definition = substitute_definition((ROOT / properties["DefinitionUri"]).read_text(), substitutions)
-        arns[logical_id] = client.create_state_machine(
-            name=resolver.resolve(properties["Name"]),
-            definition=definition,
-            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{logical_id}Role",
-        )["stateMachineArn"]
-    return arns
-
-
 @contextmanager
 def embedded_stack() -> Iterator[Stack]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-        }.items():
-            patch.setenv(name, value)
-        clear_caches()
-        make_moto_thread_safe()
-        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-            template = load_template()
-            values = parameter_defaults(template)
-            stage = values["Stage"]
-            tables = _create_tables(template, Resolver(values), stage)
-            secret_arns = _create_secrets(template, stage)
-            resolver = Resolver({**values, **tables, **secret_arns})
-            state_machines = _create_state_machines(template, resolver)
-            resolver = Resolver({**values, **tables, **secret_arns, **state_machines})
-            environment = resolver.resolve(template["Globals"]["Function"]["Environment"]["Variables"])
-            environment |= {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
-            # The ConfigLayer's files are the repository's config/ (Lambda mounts them at /opt).
-            environment["CONFIG_DIR"] = str(ROOT / "config")
-            stack = Stack(
-                tables, state_machines, secret_arns, {name: str(value) for name, value in environment.items()}
-            )
-            stack.workflow_arns = json.loads(environment["STATE_MACHINES"])
-            stack.table_keys = {
+    """The stack of template.yaml, built by the toolkit: every table, secret, topic, queue and
+    state machine (really executing), and the environment the Globals give every function."""
+    clear_warm_caches()
+    with EmbeddedAws() as aws:
+        resolver = aws.deploy(TEST_PARAMETERS)
+        template = resolver.template
+        environment = function_environment(template, resolver) | TEST_ENVIRONMENT
+        tables = resolver.refs_of_type("AWS::DynamoDB::Table")
+        stack = Stack(
+            tables=tables,
+            state_machines=resolver.refs_of_type(*STATE_MACHINE_TYPES),
+            secrets=resolver.refs_of_type("AWS::SecretsManager::Secret"),
+            environment=environment,
+            workflow_arns=json.loads(environment["STATE_MACHINES"]),
+            table_keys={
                 tables[logical_id]: [key["AttributeName"] for key in table["Properties"]["KeySchema"]]
                 for logical_id, table in resources_of_type(template, "AWS::DynamoDB::Table").items()
-            }
-            yield stack
-        clear_caches()
+            },
+        )
+        yield stack
+    clear_warm_caches()
 
 
 def use_stack_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
     """The functions' environment, and no settings or clients cached from another test."""
     for name, value in stack.environment.items():
         monkeypatch.setenv(name, value)
-    clear_caches()
+    clear_warm_caches()
     return stack
 
 

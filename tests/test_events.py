@@ -1,5 +1,6 @@
-"""The sample events in events/ are what API Gateway, EventBridge, Cognito and CloudFormation
-send: parsed by the Powertools models, and each one reaches what template.yaml routes it to."""
+"""The sample events in events/ are what API Gateway, EventBridge, DynamoDB Streams, Cognito and
+CloudFormation send: parsed by the Powertools models; each HTTP one is a route of template.yaml,
+each other one reaches what the template routes it to."""
 
 from __future__ import annotations
 
@@ -8,21 +9,41 @@ import json
 import pytest
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import PreTokenGenerationV2TriggerEvent
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, EventBridgeModel
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventV2Model,
+    DynamoDBStreamModel,
+    EventBridgeModel,
+)
 
 from local.auth import subject_of
-from tests.cfn import load_template, resources_of_type
+from local.eventbridge import matches
 from tests.events import EVENTS_DIR, FOUNDATION_ENDPOINTS, http_event, load_event
+from toolkit.template import load_template, resources_of_type
 
 TEMPLATE = load_template()
-# The events that do not come from the HTTP API, each checked by a test of its own below.
-OTHER_EVENTS = {"sync_status", "pre_token_generation", "app_client_settings"}
+FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+# The samples of the functions that no HTTP route invokes, each checked by a test of its own below.
+OTHER_EVENTS = {
+    "sync_status",
+    "notify_decision",
+    "grant_access",
+    "reconcile",
+    "pre_token_generation",
+    "app_client_settings",
+}
 HTTP_EVENTS = sorted(path.stem for path in EVENTS_DIR.glob("*.json") if path.stem not in OTHER_EVENTS)
-TEMPLATE_ROUTES = {
-    f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
-    for resource in resources_of_type(TEMPLATE, "AWS::Serverless::Function").values()
+ROUTE_EVENTS = [
+    event["Properties"]
+    for resource in FUNCTIONS.values()
     for event in resource["Properties"].get("Events", {}).values()
     if event["Type"] == "HttpApi"
+]
+TEMPLATE_ROUTES = {f"{route['Method'].upper()} {route['Path']}" for route in ROUTE_EVENTS}
+# The routes without the JWT authorizer (the console's pages): their events carry no claims.
+PUBLIC_ROUTES = {
+    f"{route['Method'].upper()} {route['Path']}"
+    for route in ROUTE_EVENTS
+    if (route.get("Auth") or {}).get("Authorizer") == "NONE"
 }
 
 
@@ -44,10 +65,14 @@ def test_an_http_event_is_an_http_api_v2_event_of_a_template_route(name):
     assert parsed.rawPath == parsed.requestContext.http.path
     expected_path = route
     for key, value in (parsed.pathParameters or {}).items():
-        expected_path = expected_path.replace("{" + key + "}", value)
+        expected_path = expected_path.replace("{" + key + "}", value).replace("{" + key + "+}", value)
     assert parsed.rawPath == expected_path
-    claims = parsed.requestContext.authorizer.jwt.claims
-    assert {"sub", "email", "iss", "aud", "execution_api_groups"} <= set(claims)
+    if event["routeKey"] in PUBLIC_ROUTES:
+        assert "authorizer" not in event["requestContext"]
+        assert "authorization" not in event["headers"]
+    else:
+        claims = parsed.requestContext.authorizer.jwt.claims
+        assert {"sub", "email", "iss", "aud", "execution_api_groups"} <= set(claims)
     if parsed.body is not None:
         json.loads(parsed.body)
 
@@ -55,7 +80,7 @@ def test_an_http_event_is_an_http_api_v2_event_of_a_template_route(name):
 def test_the_status_change_event_is_an_eventbridge_event_the_sync_rule_matches():
     event = load_event("sync_status")
     parsed = parse(event=event, model=EventBridgeModel)
-    rule = resources_of_type(TEMPLATE, "AWS::Serverless::Function")["SyncStatusFunction"]["Properties"]
+    rule = FUNCTIONS["SyncStatusFunction"]["Properties"]
     pattern = rule["Events"]["StatusChange"]["Properties"]["Pattern"]
 
     assert parsed.source in pattern["source"]
@@ -90,6 +115,25 @@ def test_the_custom_resource_event_is_a_create_request_of_the_template_resource(
         value for value in event["ResourceProperties"]["Settings"].values() if not isinstance(value, list | dict)
     ]
     assert all(isinstance(value, str) for value in scalars)
+
+
+def test_the_stream_sample_is_a_dynamodb_batch_the_decision_filter_lets_through():
+    event = load_event("notify_decision")
+    parsed = parse(event=event, model=DynamoDBStreamModel)
+    source = FUNCTIONS["NotifyDecisionFunction"]["Properties"]["Events"]["DecisionWaits"]["Properties"]
+    filters = [json.loads(item["Pattern"]) for item in source["FilterCriteria"]["Filters"]]
+
+    assert [record.eventSource for record in parsed.Records] == ["aws:dynamodb"]
+    assert all(any(matches(pattern, record) for pattern in filters) for record in event["Records"])
+    assert parsed.Records[0].dynamodb.StreamViewType == "NEW_AND_OLD_IMAGES"
+
+
+def test_the_schedule_sample_is_an_eventbridge_scheduled_event_of_the_reconciler():
+    parsed = parse(event=load_event("reconcile"), model=EventBridgeModel)
+    events = FUNCTIONS["ReconcileFunction"]["Properties"]["Events"].values()
+
+    assert (parsed.source, parsed.detail_type, parsed.detail) == ("aws.events", "Scheduled Event", {})
+    assert [event["Type"] for event in events] == ["Schedule"]
 
 
 def test_overrides_keep_the_event_consistent():

@@ -1,4 +1,4 @@
-"""The local server's function runner keeps each invocation's event its own.
+"""The function runner (``toolkit.functions``, the local server's) keeps each invocation's event its own.
 
 Powertools keeps the event being handled on a class attribute shared by every resolver in the
 process (``BaseRouter.current_event``). Here function A reads its body, lets function B be
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from local.apigw import LocalFunction
+from toolkit.functions import LambdaFunction
 
 pytestmark = pytest.mark.concurrency
 B_MAY_RUN_SECONDS = 1.0
@@ -40,8 +40,8 @@ def _event(path: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _function(name: str, handler: Any) -> LocalFunction:
-    return LocalFunction(name, name, handler, memory_mb=128, timeout_s=3, account_id="123456789012")
+def _function(name: str, handler: Any) -> LambdaFunction:
+    return LambdaFunction(name, name, handler, memory_mb=128, timeout_s=3, account_id="123456789012")
 
 
 def test_an_invocation_keeps_its_own_event_while_another_function_is_invoked() -> None:

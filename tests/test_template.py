@@ -12,10 +12,17 @@ from typing import Any
 import pytest
 from samtranslator.translator.transform import transform as sam_transform
 
-from local.template import Resolver
-from tests.cfn import ACCOUNT_ID, ROOT, load_template, placeholders, resources_of_type, substitute_definition
 from tests.events import http_event
-from tests.functions import FUNCTIONS_DIR, function_module
+from toolkit.functions import FUNCTIONS_DIR, function_module
+from toolkit.template import (
+    ACCOUNT_ID,
+    ROOT,
+    Resolver,
+    load_template,
+    placeholders,
+    resources_of_type,
+    substitute_definition,
+)
 
 TEMPLATE = load_template()
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
@@ -119,7 +126,7 @@ def _outputs(resolver: Resolver, names: set[str]) -> dict[str, str]:
     """The named outputs the stack would show (those whose condition holds)."""
     outputs = TEMPLATE["Outputs"]
     return {
-        name: resolver.resolve(outputs[name]["Value"])
+        name: resolver.resolve(outputs[name]["Value"], name)
         for name in names
         if "Condition" not in outputs[name] or resolver.condition(outputs[name]["Condition"])
     }
@@ -133,7 +140,7 @@ def test_with_your_own_identity_provider_the_api_trusts_it_and_the_outputs_name_
     resolver.register("HttpApi", "a1b2c3d4e5")
     auth = TEMPLATE["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["JwtAuthorizer"]
 
-    assert resolver.resolve(auth["JwtConfiguration"]) == {
+    assert resolver.resolve(auth["JwtConfiguration"], "HttpApi") == {
         "issuer": "https://login.example.com/",
         "audience": ["console-client-id", "cli-client-id"],
     }
@@ -147,7 +154,9 @@ def test_with_your_own_identity_provider_the_api_trusts_it_and_the_outputs_name_
         "CliClientId": "cli-client-id",
     }
     assert not [
-        spec for spec in TEMPLATE["Resources"].values() if resolver.is_enabled(spec) and "Cognito" in spec["Type"]
+        spec
+        for logical_id, spec in TEMPLATE["Resources"].items()
+        if resolver.is_enabled(logical_id) and "Cognito" in spec["Type"]
     ]
 
 

@@ -8,33 +8,36 @@ from typing import Any
 
 import pytest
 
-from tests.cfn import ACCOUNT_ID
 from tests.cognito import (
-    CONSOLE_URL,
     UserPoolDeployment,
     deploy_user_pool,
     embedded_cognito,
-    function_arn,
-    user_pool_resolver,
 )
-from tests.conftest import LambdaContext
+from toolkit.aws import EmbeddedAws
+from toolkit.functions import LambdaContext
+from toolkit.template import ACCOUNT_ID
 
 CLI_CALLBACK = "http://localhost:53682/callback"
 
 
 @pytest.fixture(scope="module")
-def cognito() -> Iterator[Any]:
-    with embedded_cognito() as client:
-        yield client
+def embedded() -> Iterator[EmbeddedAws]:
+    with embedded_cognito() as aws:
+        yield aws
 
 
 @pytest.fixture(scope="module")
-def deploy(cognito: Any):
+def cognito(embedded: EmbeddedAws) -> Any:
+    return embedded.client("cognito-idp")
+
+
+@pytest.fixture(scope="module")
+def deploy(embedded: EmbeddedAws):
     """Deploys the pool with these parameters. Pools share the embedded Cognito: a test that
     deploys its own names a hosted UI domain no other test uses."""
 
     def run(**parameters: str) -> UserPoolDeployment:
-        return deploy_user_pool(cognito, user_pool_resolver(**parameters), LambdaContext())
+        return deploy_user_pool(embedded, LambdaContext("execution-api-test"), **parameters)
 
     return run
 
@@ -94,9 +97,12 @@ def test_mfa_can_be_required_for_everyone(cognito, deploy):
     assert (mfa["MfaConfiguration"], mfa["SoftwareTokenMfaConfiguration"]) == ("ON", {"Enabled": True})
 
 
-def test_the_v2_trigger_writes_the_tokens_groups_on_a_feature_plan_that_has_it(pool):
+def test_the_v2_trigger_writes_the_tokens_groups_on_a_feature_plan_that_has_it(pool, deployment):
     assert pool["LambdaConfig"] == {
-        "PreTokenGenerationConfig": {"LambdaArn": function_arn("PreTokenGenerationFunction"), "LambdaVersion": "V2_0"}
+        "PreTokenGenerationConfig": {
+            "LambdaArn": deployment.function_arn("PreTokenGenerationFunction"),
+            "LambdaVersion": "V2_0",
+        }
     }
     assert pool["UserPoolTier"] in ("ESSENTIALS", "PLUS")
 
@@ -154,8 +160,8 @@ def test_both_clients_are_public_authorization_code_clients(cognito, deployment,
 def test_the_console_client_returns_to_the_console_served_by_this_api(cognito, deployment):
     client = _client(cognito, deployment, "ConsoleClient")
 
-    assert client["CallbackURLs"] == [f"{CONSOLE_URL}callback"]
-    assert client["LogoutURLs"] == [CONSOLE_URL]
+    assert client["CallbackURLs"] == [f"{deployment.console_url}callback"]
+    assert client["LogoutURLs"] == [deployment.console_url]
     assert client["ClientName"] == "execution-api-dev-console"
     response = deployment.custom_resource_responses["ConsoleClientSettings"]
     assert response["Status"] == "SUCCESS", response["Reason"]
@@ -172,7 +178,7 @@ def test_the_cli_client_returns_to_a_loopback_port(cognito, deployment):
 
 def test_the_authorizer_trusts_this_pool_for_id_tokens_of_both_clients(deployment):
     http_api = deployment.resolver.template["Resources"]["HttpApi"]["Properties"]
-    jwt = deployment.resolver.resolve(http_api["Auth"]["Authorizers"]["JwtAuthorizer"]["JwtConfiguration"])
+    jwt = deployment.resolver.resolve(http_api["Auth"]["Authorizers"]["JwtAuthorizer"]["JwtConfiguration"], "HttpApi")
 
     assert jwt == {
         "issuer": f"https://cognito-idp.us-east-1.amazonaws.com/{deployment.ids['UserPool']}",
@@ -192,14 +198,14 @@ def test_the_outputs_give_what_comes_next(deployment):
         "AddApproverCommand",
     )
 
-    shown = {name: deployment.resolver.resolve(outputs[name]["Value"]) for name in names}
+    shown = {name: deployment.resolver.resolve(outputs[name]["Value"], name) for name in names}
 
     pool_id = deployment.ids["UserPool"]
     assert all(
         deployment.resolver.condition(outputs[name]["Condition"]) for name in names if "Condition" in outputs[name]
     )
     assert shown == {
-        "ConsoleUrl": CONSOLE_URL,
+        "ConsoleUrl": deployment.console_url,
         "HostedUiUrl": f"https://execution-api-dev-{ACCOUNT_ID}.auth.us-east-1.amazoncognito.com",
         "JwtIssuer": f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}",
         "ConsoleClientId": deployment.ids["ConsoleClient"],
@@ -213,7 +219,9 @@ def test_the_outputs_give_what_comes_next(deployment):
 
 
 def test_the_add_approver_command_makes_an_approver(cognito, deployment):
-    command = deployment.resolver.resolve(deployment.resolver.template["Outputs"]["AddApproverCommand"]["Value"])
+    command = deployment.resolver.resolve(
+        deployment.resolver.template["Outputs"]["AddApproverCommand"]["Value"], "Outputs"
+    )
     options = dict(zip(command.split()[3::2], command.split()[4::2], strict=True))
     cognito.admin_create_user(
         UserPoolId=options["--user-pool-id"],

@@ -11,20 +11,16 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from click.testing import CliRunner, Result
-from moto import mock_aws
 
 from execution_api_cli.main import cli
+from tests.cognito import COGNITO_TYPES
+from toolkit.aws import EmbeddedAws
+from toolkit.template import REGION
 
-REGION = "eu-west-1"
-STACK_OUTPUTS = {
-    "ApiUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com/api/v1",
-    "JwtIssuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example",
-    "CliClientId": "3n4b5urk1ft4fl3mg5e62d9ado",
-    "ConsoleUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com/console",
-}
+# The outputs of the stack that `profile add --from-stack` reads.
+CLI_OUTPUTS = ("ApiUrl", "JwtIssuer", "CliClientId", "ConsoleUrl")
 
 
 def execapi(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -36,36 +32,42 @@ def config_file(cli_home: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[str]:
-    """A CloudFormation stack in moto whose outputs are an execution-api stack's (and ``unrelated``,
-    a stack without them)."""
-    resources = {"Topic": {"Type": "AWS::SNS::Topic"}}
-    outputs = {name: {"Value": value} for name, value in STACK_OUTPUTS.items()}
-    with mock_aws():
-        cloudformation = boto3.client("cloudformation", region_name=REGION)
+def stack() -> Iterator[dict[str, str]]:
+    """A CloudFormation stack in moto named ``execution-api-prod`` whose outputs are template.yaml's,
+    resolved over the toolkit's user pool (and ``unrelated``, a stack without them)."""
+    with EmbeddedAws() as aws:
+        resolver = aws.deploy({"CreateUserPool": "true", "Stage": "prod"}, resource_types=COGNITO_TYPES)
+        values = {name: resolver.resolve(resolver.template["Outputs"][name]["Value"], name) for name in CLI_OUTPUTS}
+        topic = {"Topic": {"Type": "AWS::SNS::Topic"}}
+        outputs = {name: {"Value": value} for name, value in values.items()}
+        cloudformation = aws.client("cloudformation")
         cloudformation.create_stack(
-            StackName="execution-api-prod", TemplateBody=json.dumps({"Resources": resources, "Outputs": outputs})
+            StackName="execution-api-prod", TemplateBody=json.dumps({"Resources": topic, "Outputs": outputs})
         )
-        cloudformation.create_stack(StackName="unrelated", TemplateBody=json.dumps({"Resources": resources}))
-        yield "execution-api-prod"
+        cloudformation.create_stack(StackName="unrelated", TemplateBody=json.dumps({"Resources": topic}))
+        yield values
 
 
-def test_a_profile_from_a_stack_takes_its_outputs_and_options_override_them(stack: str, cli_home: Path) -> None:
-    added = execapi("profile", "add", "prod", "--from-stack", stack, "--region", REGION, "--redirect-port", "8765")
+def test_a_profile_from_a_stack_takes_its_outputs_and_options_override_them(
+    stack: dict[str, str], cli_home: Path
+) -> None:
+    added = execapi(
+        "profile", "add", "prod", "--from-stack", "execution-api-prod", "--region", REGION, "--redirect-port", "8765"
+    )
     listed = execapi("profile", "list", "-o", "json")
 
     assert added.exit_code == 0, added.output
     assert tomllib.loads(config_file(cli_home).read_text())["profiles"]["prod"] == {
-        "base_url": STACK_OUTPUTS["ApiUrl"],
-        "issuer": STACK_OUTPUTS["JwtIssuer"],
-        "client_id": STACK_OUTPUTS["CliClientId"],
+        "base_url": stack["ApiUrl"],
+        "issuer": stack["JwtIssuer"],
+        "client_id": stack["CliClientId"],
         "redirect_port": 8765,
-        "console_url": STACK_OUTPUTS["ConsoleUrl"],
+        "console_url": stack["ConsoleUrl"].rstrip("/"),  # kept without its slash: pages are joined to it
     }
     assert [profile["name"] for profile in json.loads(listed.stdout)] == ["default", "prod"]
 
 
-def test_a_missing_stack_or_one_without_the_outputs_is_refused(stack: str, cli_home: Path) -> None:
+def test_a_missing_stack_or_one_without_the_outputs_is_refused(stack: dict[str, str], cli_home: Path) -> None:
     missing = execapi("profile", "add", "prod", "--from-stack", "no-such-stack", "--region", REGION)
     unrelated = execapi("profile", "add", "prod", "--from-stack", "unrelated", "--region", REGION)
 

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from tests.local_server import ApiClient, Reply
-from tests.polling import wait_until
+from toolkit.waiting import wait_until
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.1) -> Any:

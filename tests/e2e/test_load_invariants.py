@@ -55,7 +55,7 @@ TERMINAL = {"FINISHED", "ERROR", "TIMEOUT", "STOPPED", "TERMINATED"}
 DOCUMENTED_STATUSES = {200, 201, 400, 401, 403, 404, 409, 410}
 # status_sync's own list: the workflows' named timeouts end FAILED but mean TIMEOUT.
 TIMEOUT_ERRORS = {"States.Timeout", "ApprovalExpired", "ItemTimedOut"}
-# What moto ends a stopped Map with (see local/cloud.py); a stop as the Map starts gives the last.
+# What moto ends a stopped Map with (see toolkit/moto_fixes.py); a stop as the Map starts gives the last.
 MAP_STOP_ERRORS = {"States.Runtime", "DynamoDb.ConditionalCheckFailedException", "States.QueryEvaluationError"}
 
 _ID = r"(?P<id>[^/?]+)"
@@ -552,7 +552,7 @@ def test_a_bounded_concurrent_load_keeps_every_invariant(
         elif sfn == "ExecutionFailed" and error == "ExecutionCancelled":
             expected = {"STOPPED"}  # history.py shows it as WorkflowExecutionCanceled
         elif sfn == "ExecutionFailed" and error in MAP_STOP_ERRORS and state == "TERMINATED":
-            # moto quirk (local/cloud.py): StopExecution of a batch inside its Map state ends the
+            # moto quirk (toolkit/moto_fixes.py): StopExecution of a batch inside its Map state ends the
             # execution FAILED with the error in flight (States.Runtime; or the record's conditional
             # write failing because the terminate had already ended the record) instead of ABORTED;
             # the record, ended by the terminate itself, is TERMINATED. In AWS: ExecutionAborted.

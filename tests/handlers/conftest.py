@@ -12,9 +12,9 @@ from botocore.exceptions import ClientError
 from execution_api.dal.executions import ExecutionRepository
 from tests.events import http_event
 from tests.functions import HttpReply
-from tests.polling import wait_until
 from tests.records import ALICE
 from tests.stack import Stack
+from toolkit.waiting import wait_until
 
 
 @pytest.fixture

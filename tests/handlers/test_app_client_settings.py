@@ -18,22 +18,27 @@ from tests.cognito import (
     custom_resource_event,
     deploy_user_pool,
     embedded_cognito,
-    user_pool_resolver,
 )
-from tests.functions import function_module
+from toolkit.aws import EmbeddedAws
+from toolkit.functions import function_module
 
 RESOURCE = "ConsoleClientSettings"
 
 
 @pytest.fixture
-def cognito() -> Iterator[Any]:
-    with embedded_cognito() as client:
-        yield client
+def embedded() -> Iterator[EmbeddedAws]:
+    with embedded_cognito() as aws:
+        yield aws
 
 
 @pytest.fixture
-def deployment(cognito: Any, lambda_context: Any) -> UserPoolDeployment:
-    return deploy_user_pool(cognito, user_pool_resolver(), lambda_context)
+def cognito(embedded: EmbeddedAws) -> Any:
+    return embedded.client("cognito-idp")
+
+
+@pytest.fixture
+def deployment(embedded: EmbeddedAws, lambda_context: Any) -> UserPoolDeployment:
+    return deploy_user_pool(embedded, lambda_context)
 
 
 @pytest.fixture

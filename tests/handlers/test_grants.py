@@ -16,9 +16,9 @@ from execution_api.dal import repositories
 from execution_api.dal.keys import record_key
 from execution_api.models.domain import ExecutionState
 from tests.events import http_event, load_event
-from tests.functions import function_module
-from tests.polling import wait_until
 from tests.records import ALICE, BOB
+from toolkit.functions import function_module
+from toolkit.waiting import wait_until
 
 GROUP = "elevate-developer"
 APPROVERS = ["security-approvers"]

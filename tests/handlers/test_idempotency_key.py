@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cfn import load_template, resources_of_type
 from tests.events import http_event, owner_of
 from tests.http_assertions import assert_error
 from tests.records import ALICE, BOB
+from toolkit.template import load_template, resources_of_type
 
 REQUEST = {"workflow": "batch", "input": {"items": ["a"]}}
 

@@ -13,9 +13,10 @@ import pytest
 from execution_api.api.identity import caller_from_claims
 from execution_api.infra.settings import get_settings
 from execution_api.models.caller import Caller
-from tests.cfn import Resolver, load_template, parameter_defaults
+from local.auth import DEFAULT_ISSUER, template_parameters
 from tests.events import load_event
-from tests.functions import function_module
+from toolkit.functions import function_module
+from toolkit.template import ACCOUNT_ID, Resolver, function_environment, load_template
 
 ADMINS = "execution-admins"
 GROUPS_CLAIM = "execution_api_groups"
@@ -26,9 +27,11 @@ def function_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.Monkey
     """The environment template.yaml's Globals give every function. The trigger calls no AWS
     service, so the resources' names in it are placeholders."""
     template = load_template()
-    values = {**parameter_defaults(template), **{name: f"placeholder-{name}" for name in template["Resources"]}}
-    for name, value in Resolver(values).resolve(template["Globals"]["Function"]["Environment"]["Variables"]).items():
-        monkeypatch.setenv(name, str(value))
+    resolver = Resolver(template, ACCOUNT_ID, parameter_overrides=template_parameters(DEFAULT_ISSUER))
+    for name in template["Resources"]:
+        resolver.register_placeholder(name, f"placeholder-{name}", lambda attribute, name=name: f"{name}.{attribute}")
+    for name, value in function_environment(template, resolver).items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()

@@ -15,10 +15,10 @@ from botocore.exceptions import ClientError
 from execution_api.logic import cancel_execution as cancel_module
 from execution_api.models.domain import ExecutionState
 from tests.events import http_event
-from tests.functions import function_module
 from tests.http_assertions import assert_error
-from tests.polling import wait_until
 from tests.records import ALICE
+from toolkit.functions import function_module
+from toolkit.waiting import wait_until
 
 
 @pytest.fixture

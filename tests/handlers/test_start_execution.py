@@ -10,8 +10,8 @@ from execution_api.dal.keys import record_key
 from execution_api.models.domain import ExecutionState
 from tests.events import http_event, owner_of
 from tests.http_assertions import assert_bad_request, assert_error
-from tests.polling import wait_until
 from tests.records import ALICE, BOB
+from toolkit.waiting import wait_until
 
 
 @pytest.fixture

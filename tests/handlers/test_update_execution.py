@@ -7,8 +7,8 @@ import pytest
 from execution_api.models.domain import ExecutionState
 from tests.events import http_event
 from tests.http_assertions import assert_bad_request, assert_error
-from tests.polling import wait_until
 from tests.records import ADMIN, ADMIN_GROUP, ALICE, BOB
+from toolkit.waiting import wait_until
 
 
 @pytest.fixture

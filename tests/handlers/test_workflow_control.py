@@ -10,10 +10,10 @@ from execution_api.dal.keys import record_key
 from execution_api.logic.sync_status import terminal_state
 from execution_api.models.domain import ExecutionState, utc_now
 from tests.events import http_event, load_event, owner_of
-from tests.functions import function_module
 from tests.http_assertions import assert_bad_request, assert_error
-from tests.polling import wait_until
 from tests.records import ALICE, BOB, PLACEHOLDER_GUID
+from toolkit.functions import function_module
+from toolkit.waiting import wait_until
 
 
 @pytest.fixture

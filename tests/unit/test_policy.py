@@ -12,7 +12,7 @@ from execution_api.infra.config import deep_merge, read_config
 from execution_api.models.caller import Caller
 from execution_api.models.errors import InvalidRequest
 from execution_api.models.policy import RolesPolicy
-from tests.cfn import load_template
+from toolkit.template import load_template
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 STAGES = ("dev", "staging", "prod")

@@ -22,6 +22,8 @@ from execution_api.models.domain import Execution, ExecutionState, utc_now
 from execution_api.models.errors import Conflict
 from execution_api.models.workflow_contract import WAIT_STEP_ATTRIBUTE, WAIT_TOKEN_ATTRIBUTE
 
+_BATCH_GET_LIMIT = 100  # keys per BatchGetItem request
+
 
 def _pk_sk(key: keys.Key) -> tuple[str, str]:
     return key["pk"]["S"], key["sk"]["S"]
@@ -82,15 +84,17 @@ class DecisionRepository:
         return _decision_state(record, decision)
 
     def load_many(self, steps: list[tuple[str, str]]) -> dict[tuple[str, str], DecisionState]:
-        """Decision states of up to 50 ``(guid, step)`` pairs in one BatchGetItem (plus retries)."""
+        """Decision states of ``(guid, step)`` pairs: their records and decisions, read by
+        BatchGetItem in requests of at most 100 keys (its limit), unprocessed keys retried."""
         wanted = [keys.record_key(guid) for guid, _ in steps] + [keys.decision_key(guid, step) for guid, step in steps]
-        unique = list({json.dumps(key, sort_keys=True): key for key in wanted}.values())
+        unread = list({json.dumps(key, sort_keys=True): key for key in wanted}.values())
         items: dict[tuple[str, str], dict[str, Any]] = {}
-        while unique:
-            response = self._client.batch_get_item(RequestItems={self.table_name: {"Keys": unique}})
+        while unread:
+            batch, unread = unread[:_BATCH_GET_LIMIT], unread[_BATCH_GET_LIMIT:]
+            response = self._client.batch_get_item(RequestItems={self.table_name: {"Keys": batch}})
             for item in response["Responses"].get(self.table_name, []):
                 items[_pk_sk(item)] = item
-            unique = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+            unread += response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
         return {
             (guid, step): _decision_state(
                 items.get(_pk_sk(keys.record_key(guid))), items.get(_pk_sk(keys.decision_key(guid, step)))

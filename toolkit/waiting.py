@@ -1,4 +1,4 @@
-"""Waiting for the embedded Step Functions, which runs executions in background threads."""
+"""Bounded waiting for the embedded Step Functions, which runs executions in background threads."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ T = TypeVar("T")
 
 
 def wait_until(condition: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.02) -> T:
-    """The first truthy value of ``condition()``; fails the test after ``timeout`` seconds."""
+    """The first truthy value of ``condition()``; raises ``AssertionError`` (a failed test)
+    after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
