@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from execution_api.models.domain import StateName, StatusName
 from execution_api.models.ids import ID_PATTERN
@@ -37,9 +38,10 @@ class UpdateExecutionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    # Any state name parses: moving to one other than STOPPED/TERMINATED is a 409, not a 400.
-    state: StateName | None = None
-    isPublic: bool | None = None
+    # Any state name parses: moving to one other than STOPPED/TERMINATED is a 409, not a 400. A
+    # field is given or absent: the document does not offer null (which counts as absent).
+    state: StateName | SkipJsonSchema[None] = None
+    isPublic: bool | SkipJsonSchema[None] = None
 
 
 class BulkDeleteRequest(BaseModel):
