@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
 
 from execution_api.models.domain import StateName, StatusName
 from execution_api.models.ids import ID_PATTERN
@@ -33,15 +32,23 @@ class StartExecutionRequest(BaseModel):
     sessionId: Annotated[str | None, Field(min_length=1, max_length=128)] = None
 
 
+def _given_or_absent(schema: dict[str, Any]) -> None:
+    """At least one field, each given or absent: the document does not offer ``null`` (which the
+    API takes as absent, so that ``{"state": null}`` alone is a 400)."""
+    schema["minProperties"] = 1
+    for name, field in schema["properties"].items():
+        given = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
+        schema["properties"][name] = {**field, **given[0]} if given else field
+
+
 class UpdateExecutionRequest(BaseModel):
     """``PUT /executions/{id}``: only these fields, at least one of them."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_given_or_absent)
 
-    # Any state name parses: moving to one other than STOPPED/TERMINATED is a 409, not a 400. A
-    # field is given or absent: the document does not offer null (which counts as absent).
-    state: StateName | SkipJsonSchema[None] = None
-    isPublic: bool | SkipJsonSchema[None] = None
+    # Any state name parses: moving to one other than STOPPED/TERMINATED is a 409, not a 400.
+    state: StateName | None = None
+    isPublic: bool | None = None
 
 
 class BulkDeleteRequest(BaseModel):
