@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from botocore.client import BaseClient
 
+from local.auth import subject_of
 from toolkit import moto_fixes
 from toolkit.aws import EmbeddedAws, quiet_moto_logs
 from toolkit.functions import FUNCTIONS_DIR, LambdaContext, clear_warm_caches, function_module
@@ -27,7 +28,8 @@ from toolkit.template import STATE_MACHINE_TYPES, Resolver, function_environment
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 # The template's parameters without a Default; the functions never read them.
-BENCH_PARAMETERS = {"JwtIssuer": "https://issuer.example.test", "JwtAudience": ["execution-api"]}
+ISSUER = "https://issuer.example.test"
+BENCH_PARAMETERS = {"JwtIssuer": ISSUER, "JwtAudience": ["execution-api"]}
 
 # Everything the suite needs before anything imports boto3 or the layer.
 BASE_ENV = {
@@ -178,6 +180,11 @@ def call_handler(directory: str, event: dict[str, Any]) -> Any:
     return function_module(directory).lambda_handler(event, LambdaContext("bench"))
 
 
+def owner_of(user: str) -> str:
+    """The canonical identity (``<iss>#<sub>``) the API gives ``user``'s requests."""
+    return f"{ISSUER}#{subject_of(user)}"
+
+
 def http_event(
     method: str,
     path: str,
@@ -191,7 +198,7 @@ def http_event(
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload v2.0 event, as the JWT authorizer passes it."""
-    claims: dict[str, Any] = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, user)), "email": user}
+    claims: dict[str, Any] = {"iss": ISSUER, "sub": subject_of(user), "email": user, "email_verified": "true"}
     if groups:
         claims["execution_api_groups"] = json.dumps(groups)
     all_headers = {"content-type": "application/json", "host": "api.example.com", **(headers or {})}

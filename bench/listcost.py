@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from bench.common import CallRecorder, Stack, embedded_aws, http_event, invoke, median, print_table
+from bench.common import CallRecorder, Stack, embedded_aws, http_event, invoke, median, owner_of, print_table
 from execution_api.dal.codec import to_item
 from execution_api.infra.timefmt import iso_millis, parse_instant
 from execution_api.models.domain import Execution, ExecutionState
@@ -74,7 +74,9 @@ class Generator:
             workflow=workflow,
             agentflow_id=agentflow_id,
             state_machine_name=state_machine_name(arn),
-            owner=owner,
+            owner=owner_of(owner),
+            owner_email=owner,
+            owner_display=owner,
             session_id=session,
             state=state,
             start_time=start,
@@ -164,7 +166,7 @@ def _scan_baseline(stack: Stack, query: dict[str, str]) -> dict[str, Any]:
     ddb = boto3.client("dynamodb")
     conditions = ["#owner = :owner"]
     names = {"#owner": "owner"}
-    values: dict[str, Any] = {":owner": {"S": ME}}
+    values: dict[str, Any] = {":owner": {"S": owner_of(ME)}}
     if "state" in query:
         conditions.append("#state = :state")
         names["#state"] = "state"
@@ -439,5 +441,5 @@ def _report(results: dict[str, Any]) -> None:
 def _why_not_flat(entry: dict[str, Any]) -> str:
     ours = entry["ours"]
     if ours["round_trips"] > 1:
-        return f"FilterExpression: {ours['round_trips']} Queries to fill the page (repository.query_page)"
+        return f"FilterExpression: {ours['round_trips']} Queries to fill the page (dal.listing query_page)"
     return "(not diagnosed)"

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from bench.common import CallRecorder, Stack, call_handler, embedded_aws, http_event, invoke, print_table
+from bench.common import CallRecorder, Stack, call_handler, embedded_aws, http_event, invoke, owner_of, print_table
 from execution_api.dal.executions import ExecutionRepository
 from execution_api.models.domain import Execution, ExecutionState
 from execution_api.models.ids import execution_arn, state_machine_name
@@ -66,7 +66,9 @@ class Fixture:
                 workflow=workflow,
                 agentflow_id={"batch": "wf-batch-job", "default": "wf-elevate"}.get(workflow, workflow),
                 state_machine_name=state_machine_name(arn),
-                owner=owner,
+                owner=owner_of(owner),
+                owner_email=owner,
+                owner_display=owner,
                 session_id="sess-1",
                 state=execution_state,
                 start_time=self.clock,
@@ -245,7 +247,7 @@ def _scenarios(fx: Fixture) -> list[Scenario]:
             listing({"limit": "10", "page": "3"}),
             diagnosis=lambda ops: ops.count("Query") > 1 and ops[0] == "Query",
             why_if_missed=(
-                "executions.list_executions: page>1 without next_token calls repository.skip() first, a "
+                "logic.list_executions: page>1 without next_token calls dal.listing skip() first, a "
                 "keys-only Query over the (page-1)*limit newer items, then the page Query"
             ),
         ),
@@ -258,7 +260,7 @@ def _scenarios(fx: Fixture) -> list[Scenario]:
             listing({"limit": "10", "state": "FINISHED", "workflow": "batch"}),
             diagnosis=lambda ops: ops.count("Query") > 1,
             why_if_missed=(
-                "repository.query_page: two filters use one index + a FilterExpression, and each follow-up "
+                "dal.listing query_page: two filters use one index + a FilterExpression, and each follow-up "
                 "Query asks only Limit=limit+1-len(items); DynamoDB applies Limit before the filter"
             ),
         ),
@@ -303,8 +305,8 @@ def _scenarios(fx: Fixture) -> list[Scenario]:
             one("PUT", "executions", make=fx.running, body={"state": "STOPPED", "isPublic": True}),
             diagnosis=lambda ops: ops.count("UpdateItem") >= 2,
             why_if_missed=(
-                "execution_updates.update_execution: control.cancel's conditional UpdateItem, then a second "
-                "UpdateItem (repository.set_public) for isPublic"
+                "logic.update_execution: the cancel's conditional UpdateItem, then a second "
+                "UpdateItem (dal.executions set_public) for isPublic"
             ),
         ),
         Scenario(
@@ -316,8 +318,8 @@ def _scenarios(fx: Fixture) -> list[Scenario]:
             one("PUT", "executions", make=fx.running, body={"state": "STOPPED"}, user=ADMIN, groups=ADMIN_GROUPS),
             diagnosis=lambda ops: ops[:2] == ["GetItem", "UpdateItem"],
             why_if_missed=(
-                "control._end: for an admin it first GetItems the record to learn the owner, because "
-                "repository.end_on_request conditions on #owner = :owner"
+                "logic.ownership end_on_request: for an admin it first GetItems the record to learn the owner, because "
+                "dal.executions end_on_request conditions on #owner = :owner"
             ),
         ),
     ]
@@ -347,7 +349,7 @@ def _scenarios(fx: Fixture) -> list[Scenario]:
             diagnosis=lambda ops: ops.count("PutItem") >= 2 and "UpdateItem" in ops,
             why_if_missed=(
                 "Powertools idempotency adds a conditional PutItem (INPROGRESS) before and an UpdateItem "
-                "(COMPLETED) after the PutItem+StartExecution of execution_start.start"
+                "(COMPLETED) after the PutItem+StartExecution of logic.start_execution"
             ),
         ),
         Scenario(
