@@ -37,13 +37,6 @@ export function duration(iso) {
   return parts.length ? parts.join(" ") : "0 s";
 }
 
-export function durationSeconds(iso) {
-  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(String(iso || ""));
-  if (!match) return null;
-  const [, days, hours, minutes, seconds] = match.map((part) => Number(part || 0));
-  return ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
-}
-
 export function shortId(guid) {
   return String(guid || "").slice(0, 8);
 }

@@ -5,7 +5,7 @@
 import { ApiError, api } from "../api.js";
 import { currentUser } from "../auth.js";
 import { h, jsonBlock, keepingFocus, replace } from "../dom.js";
-import { dateTime, duration, durationSeconds, isRunning, stateLabel } from "../format.js";
+import { dateTime, duration, isRunning, stateLabel } from "../format.js";
 import { announce, confirmDialog, errorBox, loading, notice, poll, stateBadge } from "../ui.js";
 
 const REFRESH_MS = 2000;
@@ -25,10 +25,12 @@ export async function detailView(main, ctx, guid) {
   let execution = null;
   let renderedState = null;
 
+  // Live while the execution runs, and after it while its grant is still held: the revoke that
+  // follows an elevation's end shows up here too.
   async function load() {
     execution = await api("GET", path);
     render();
-    return isRunning(execution);
+    return isRunning(execution) || execution.grant?.state === "granted";
   }
 
   function render() {
@@ -194,6 +196,7 @@ export async function detailView(main, ctx, guid) {
     polling = true;
     poll(async () => {
       const again = await refresh();
+      await loadAudit();
       if (!again) polling = false;
       return again;
     }, REFRESH_MS, ctx.signal);
@@ -264,46 +267,39 @@ function steps(execution) {
   );
 }
 
-function enteredAt(history, stateName) {
-  const event = [...history].reverse().find((item) => item.event_type === "StateEntered" && item.state === stateName);
-  return event ? event.timestamp : null;
-}
-
-/** What an elevation asks for and what it got: who approved, what was granted, until when. */
+/** What an elevation asks for and what it got, from the record: the grant as the API holds it
+ * (granted, revoked with its cause, or a revoke that failed and that the reconciler retries). */
 function elevation(execution) {
   const input = execution.input || {};
   const output = execution.output || {};
-  const history = execution.history || [];
-  const { current } = stepsOf(history, isRunning(execution));
+  const held = execution.grant || null;
   const rows = [
     ["Role", input.role || "—"],
     ["Reason", input.reason || "—"],
-    ["Requested duration", duration(input.duration || "PT1H")],
+    ["Duration", held ? duration(held.duration) : duration(input.duration || "PT1H")],
   ];
-  if (Array.isArray(input.approvers)) rows.push(["Approvers", input.approvers.join(", ")]);
-  let grant;
-  if (isRunning(execution) && current === "HoldGrant") {
-    const since = enteredAt(history, "HoldGrant");
-    const seconds = durationSeconds(input.duration || "PT1H");
-    const until = since && seconds !== null ? new Date(Date.parse(since) + seconds * 1000).toISOString() : null;
-    grant = `Granted: ${input.role} since ${dateTime(since)}, until ${dateTime(until)}`;
-  } else if (isRunning(execution)) {
-    grant = current && /approv/i.test(current) ? "Waiting for approval" : "Not granted yet";
-  } else if (output.decision === "approved") {
-    grant = `Was granted ${output.role}${output.revoked ? ", now revoked" : ""}`;
-  } else if (output.decision === "denied") {
-    grant = "Denied: nothing was granted";
-  } else {
-    grant = `Ended ${stateLabel(execution.state).toLowerCase()}: no grant is held`;
-  }
-  const approvedBy = output.approved_by || null;
-  if (approvedBy) rows.push(["Approved by", [].concat(approvedBy).join(", ")]);
+  if (input.ticket) rows.push(["Ticket", input.ticket]);
+  if (held) rows.push(["Granted as", held.target]);
+  if (execution.approved_by && execution.approved_by.length) rows.push(["Approved by", execution.approved_by.join(", ")]);
   if (output.denied_by) rows.push(["Denied by", [].concat(output.denied_by).join(", ")]);
   return section(
     "Elevation",
-    h("p", { class: "grant", dataset: { testid: "grant" } }, grant),
+    h("p", { class: "grant", dataset: { testid: "grant" } }, grantLine(execution, held)),
     h("dl", { class: "record" }, rows.map(([name, value]) => [h("dt", {}, name), h("dd", {}, value)])),
   );
+}
+
+function grantLine(execution, held) {
+  const state = held && held.state;
+  if (state === "granted") return `Granted: ${held.role} since ${dateTime(held.granted_at)}, until ${dateTime(held.expires_at)}`;
+  if (state === "revoked") return `Was granted ${held.role}; revoked ${dateTime(held.revoked_at)} (${held.cause})`;
+  if (state === "revoke_failed") return `Revoke failed (${held.cause}): the reconciler retries until the access is removed`;
+  if (isRunning(execution)) {
+    const { current } = stepsOf(execution.history || [], true);
+    return current && /approv/i.test(current) ? "Waiting for approval" : "Not granted yet";
+  }
+  if ((execution.output || {}).decision === "denied") return "Denied: nothing was granted";
+  return `Ended ${stateLabel(execution.state).toLowerCase()}: nothing was granted`;
 }
 
 function timeline(history) {
@@ -329,26 +325,33 @@ function timeline(history) {
   );
 }
 
+// GET /executions/{id}/audit: {guid, events: [{type, at, actor, detail}]}, oldest first.
 function auditTrail(trail) {
-  const entries = Array.isArray(trail) ? trail : (trail && (trail.events || trail.entries || trail.audit)) || [];
+  const events = trail.events;
   return section(
     "Audit trail",
-    entries.length
+    events.length
       ? h(
           "ol",
-          { class: "timeline audit-trail" },
-          entries.map((entry) =>
+          { class: "timeline audit-trail", dataset: { testid: "audit-trail" } },
+          events.map((event) =>
             h(
               "li",
               {},
-              h("time", { datetime: entry.at || entry.timestamp || entry.time }, dateTime(entry.at || entry.timestamp || entry.time)),
+              h("time", { datetime: event.at }, dateTime(event.at)),
               " ",
-              h("span", { class: "event-type" }, entry.event || entry.action || entry.type || "event"),
-              entry.by || entry.actor ? ` by ${entry.by || entry.actor}` : "",
-              entry.reason ? ` — ${entry.reason}` : "",
+              h("span", { class: "event-type" }, event.type),
+              ` by ${event.actor}`,
+              auditDetail(event.detail),
             ),
           ),
         )
       : h("p", {}, "No audit entries."),
   );
+}
+
+function auditDetail(detail) {
+  const pairs = Object.entries(detail || {});
+  if (!pairs.length) return "";
+  return h("span", { class: "audit-detail" }, ` (${pairs.map(([name, value]) => `${name}: ${typeof value === "string" ? value : JSON.stringify(value)}`).join(", ")})`);
 }
