@@ -105,10 +105,28 @@ def _record_lines(execution: dict[str, Any], out: Output, profile: Profile) -> s
         ("output", render.compact(execution.get("output"))),
         ("error", render.compact(execution.get("error"))),
     ]
+    grant = execution.get("grant")
+    if grant:
+        pairs.append(("grant", _grant_line(grant, out)))
+    if execution.get("approved_by"):
+        pairs.append(("approved", ", ".join(execution["approved_by"])))
     link = profile.console_link(execution["guid"])
     if link:
         pairs.append(("console", link))
     return render.key_values(pairs)
+
+
+def _grant_line(grant: dict[str, Any], out: Output) -> str:
+    """An elevation's grant as the record holds it: where it stands and since or until when."""
+    state = grant.get("state") or "not granted"
+    line = f"{grant['role']} as {grant['target']}: {state}"
+    if state == "granted":
+        line += f", expires {render.instant(grant.get('expires_at'), out.time_format)}"
+    elif state == "revoked":
+        line += f" {render.instant(grant.get('revoked_at'), out.time_format)} ({grant.get('cause')})"
+    elif state == "revoke_failed":
+        line += f" ({grant.get('cause')}): the reconciler retries"
+    return line
 
 
 def _time_width(out: Output) -> int:

@@ -51,12 +51,21 @@ def test_an_approver_approves_from_a_pasted_link_and_the_requester_watches_and_c
     assert approved.stdout == f"{guid}  approve: approved (1 of 1 approvals)\n"
     assert pending_signal(api(approver, [APPROVERS]), guid) is None
     wait_for(lambda: any(event.get("state") == "HoldGrant" for event in history(api(requester), guid)))
+    holding = execapi("show", guid, user=requester)
 
     cancelled = execapi("cancel", guid, user=requester)
     waited = execapi("wait", guid, "--interval", "0.2", user=requester)
 
+    assert "grant     developer as elevate-developer: granted, expires in " in holding.stdout
+    assert f"approved  {approver}" in holding.stdout
     assert cancelled.exit_code == 0, cancelled.stderr
     assert waited.exit_code == exit_codes.STOPPED
+    wait_for(lambda: api(requester).get(f"/executions/{guid}").body["grant"]["state"] == "revoked")
+    (grant_line,) = [
+        line for line in execapi("show", guid, user=requester).stdout.splitlines() if line.startswith("grant")
+    ]
+    assert grant_line.startswith("grant     developer as elevate-developer: revoked ")
+    assert grant_line.endswith("(cancelled)")
 
 
 def test_a_link_that_makes_the_other_decision_is_refused_and_deny_by_id_decides(
