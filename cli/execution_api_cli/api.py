@@ -97,6 +97,14 @@ class Api:
     def delete(self, execution_id: str) -> dict[str, Any]:
         return self.request("DELETE", f"/executions/{_path_id(execution_id)}")
 
+    def audit_trail(self, execution_id: str) -> dict[str, Any]:
+        """An elevation's audit trail (admins)."""
+        return self.request("GET", f"/executions/{_path_id(execution_id)}/audit")
+
+    def roles(self) -> list[dict[str, Any]]:
+        """The roles the caller may request, with their limits."""
+        return self.request("GET", "/roles")["roles"]
+
     # -- workflow control -----------------------------------------------------------------------
 
     def describe(self, execution_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from execution_api_cli import __version__, account, approvals, executions, exit_codes, profiles
+from execution_api_cli import __version__, access, account, approvals, executions, exit_codes, profiles
 from execution_api_cli.app import App
 from execution_api_cli.config import DEFAULT_PROFILE, config_path
 from execution_api_cli.errors import CliError
@@ -95,6 +95,8 @@ for command in (
     approvals.pending,
     approvals.approve,
     approvals.deny,
+    access.roles,
+    access.audit,
     profiles.profile,
 ):
     cli.add_command(command)
