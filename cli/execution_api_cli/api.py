@@ -3,6 +3,7 @@ an error status raises ``ApiError`` with the API's own message."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +15,12 @@ from execution_api_cli.errors import ApiError, CliError
 
 TIMEOUT_SECONDS = 30.0
 MAX_PAGE_SIZE = 100  # the API's largest `limit`
+# A read (GET) that meets throttling or a passing gateway error is tried again, after the
+# server's Retry-After or a doubling pause; writes are never repeated behind the user's back.
+RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+READ_ATTEMPTS = 4
+FIRST_PAUSE_SECONDS = 0.5
+LONGEST_PAUSE_SECONDS = 10.0
 
 
 def _path_id(execution_id: str) -> str:
@@ -21,8 +28,21 @@ def _path_id(execution_id: str) -> str:
     return quote(execution_id, safe="")
 
 
+def _pause(response: httpx.Response, attempt: int) -> float:
+    """Seconds before the next try: the server's ``Retry-After`` (in seconds) if it gave one."""
+    given = response.headers.get("retry-after", "")
+    pause = float(given) if given.isdigit() else FIRST_PAUSE_SECONDS * 2 ** (attempt - 1)
+    return min(pause, LONGEST_PAUSE_SECONDS)
+
+
 class Api:
-    def __init__(self, base_url: str, bearer: Callable[[], str], unauthorized_hint: str) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        bearer: Callable[[], str],
+        unauthorized_hint: str,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url
         self._bearer = bearer
         self._token: str | None = None
@@ -31,6 +51,7 @@ class Api:
             base_url=base_url,
             timeout=TIMEOUT_SECONDS,
             headers={"accept": "application/json", "user-agent": f"execapi/{__version__}"},
+            transport=transport,
         )
 
     def request(
@@ -45,10 +66,16 @@ class Api:
         if self._token is None:
             self._token = self._bearer()
         sent = {"authorization": f"Bearer {self._token}", **(headers or {})}
-        try:
-            response = self._http.request(method, path, params=params, json=body, headers=sent)
-        except httpx.HTTPError as error:
-            raise CliError(f"cannot reach the API at {self.base_url}: {error}") from error
+        attempt = 1
+        while True:
+            try:
+                response = self._http.request(method, path, params=params, json=body, headers=sent)
+            except httpx.HTTPError as error:
+                raise CliError(f"cannot reach the API at {self.base_url}: {error}") from error
+            if method != "GET" or response.status_code not in RETRIED_STATUSES or attempt == READ_ATTEMPTS:
+                break
+            time.sleep(_pause(response, attempt))
+            attempt += 1
         if response.is_success:
             return response.json() if response.content else None
         raise self._error(response)
