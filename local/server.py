@@ -6,6 +6,10 @@ Decision links are delivered as in AWS, to the ``SignalWebhookUrl`` webhook, whi
 the server's own ``POST /_local/outbox``: each post is appended as one JSON line to
 ``.local/outbox.jsonl`` (``$LOCAL_OUTBOX_FILE`` overrides) and announced on the console.
 
+``/_local/faults`` injects AWS faults into the functions' own calls, for the end-to-end tests:
+``POST {"service", "operation", "code"?, "match"?}`` (``toolkit.faults``) fails those calls until
+``DELETE /_local/faults`` takes every fault away.
+
 Everything it serves comes from ``template.yaml``: the routes (each function's ``HttpApi``
 events), the JWT authorizer, the functions' environment, the resources. The server only
 adapts HTTP to the Lambda events API Gateway would send and back. Tests can run it in a thread
@@ -26,7 +30,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,14 +42,22 @@ from local.aws_endpoint import EmbeddedAwsEndpoint
 from local.eventbridge import Scheduler, StatusChangePoller, build_rules, build_schedules
 from local.oidc import Client, LocalIdentityProvider
 from local.streams import StreamPoller, build_sources
-from toolkit import moto_fixes
+from toolkit import faults, moto_fixes
 from toolkit.aws import EmbeddedAws, quiet_moto_logs
 from toolkit.functions import LambdaFunction, load_functions
-from toolkit.template import FUNCTION, ROOT, STATE_MACHINE_TYPES, load_template, shared_environment
+from toolkit.template import (
+    FUNCTION,
+    ROOT,
+    STATE_MACHINE_TYPES,
+    identity_center_parameters,
+    load_template,
+    shared_environment,
+)
 
 LOG = logging.getLogger("local.server")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
 OUTBOX_PATH = "/_local/outbox"
+FAULTS_PATH = "/_local/faults"
 OUTBOX_FILE_ENV = "LOCAL_OUTBOX_FILE"
 ISSUER_ENV = "LOCAL_ISSUER"
 CONFIG_DIR_ENV = "LOCAL_CONFIG_DIR"
@@ -89,6 +101,37 @@ class Outbox:
         return json_response(200, {"ok": True})
 
 
+class LocalFaults:
+    """``/_local/faults``: AWS faults in the functions' own calls (``toolkit.faults``), for tests."""
+
+    def __init__(self) -> None:
+        self._faults: list[faults.Fault] = []
+        self._lock = threading.Lock()
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "DELETE":
+            with self._lock:
+                for fault in self._faults:
+                    fault.remove()
+                removed, self._faults = len(self._faults), []
+            return json_response(200, {"removed": removed})
+        if request.method != "POST":
+            return json_response(404, apigw.NOT_FOUND)
+        try:
+            spec = json.loads(request.body)
+            fault = faults.inject(
+                str(spec["service"]),
+                str(spec["operation"]),
+                str(spec.get("code") or "ThrottlingException"),
+                match=spec.get("match"),
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            return json_response(400, {"message": f"Bad Request: {error}"})
+        with self._lock:
+            self._faults.append(fault)
+        return json_response(201, {"faults": len(self._faults)})
+
+
 @dataclass
 class LocalApi:
     """The assembled local deployment: embedded AWS, functions, routes, event sources."""
@@ -105,12 +148,16 @@ class LocalApi:
     identity_provider: LocalIdentityProvider
     aws_endpoint: EmbeddedAwsEndpoint
     outbox: Outbox | None = None
+    identity_store_id: str | None = None
+    faults: LocalFaults = field(default_factory=LocalFaults)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         if len(request.body) > MAX_BODY_BYTES:
             return json_response(413, {"message": "Request Entity Too Large"})
         if self.outbox is not None and request.raw_path == OUTBOX_PATH:
             return self.outbox.receive(request)
+        if request.raw_path == FAULTS_PATH:
+            return self.faults.handle(request)
         return (
             self.identity_provider.handle(request)
             or self.aws_endpoint.handle(request)
@@ -133,6 +180,8 @@ class LocalApi:
             principal = self._caller_principal(apigw.flatten_claims(claims))
             if principal:
                 self.aws.ensure_user(principal)
+                if self.identity_store_id:
+                    self.aws.ensure_identity_store_user(self.identity_store_id, principal)
         event = apigw.build_event(
             request,
             route=route,
@@ -202,6 +251,14 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
     base_path = api_base_path(template)
     issuer = local_issuer(origin)
     overrides: dict[str, Any] = auth.template_parameters(issuer)
+    # The ConfigLayer's files are the repository's config/ (Lambda mounts them at /opt), or the
+    # directory $LOCAL_CONFIG_DIR names (the tests add roles of their own).
+    config_dir = Path(os.environ.get(CONFIG_DIR_ENV) or ROOT / "config")
+    policy = _policy(config_dir, str(template["Parameters"]["Stage"]["Default"]))
+    scope = policy.identity_center_scope()
+    if scope is not None:
+        # As a deployment that turns the aws-sso provider on passes them (README, "IAM Identity Center").
+        overrides.update(identity_center_parameters(scope))
     if "PublicUrl" in template.get("Parameters", {}):
         overrides["PublicUrl"] = origin  # decision links point at this server
     outbox = None
@@ -212,21 +269,24 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
 
     log_level = os.environ.get("POWERTOOLS_LOG_LEVEL") or "WARNING"
     os.environ.update(shared_environment(template, resolver))
-    # The ConfigLayer's files are the repository's config/ (Lambda mounts them at /opt), or the
-    # directory $LOCAL_CONFIG_DIR names (the tests add roles of their own).
-    os.environ["CONFIG_DIR"] = os.environ.get(CONFIG_DIR_ENV) or str(ROOT / "config")
+    os.environ["CONFIG_DIR"] = str(config_dir)
     os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
 
     # Imported only now: the layer reads its settings from the environment just set.
     from execution_api.api.identity import caller_from_claims  # noqa: PLC0415
-    from execution_api.infra.config import roles_policy  # noqa: PLC0415
     from execution_api.infra.settings import get_settings  # noqa: PLC0415
     from execution_api.models.errors import DomainError  # noqa: PLC0415
+    from execution_api.models.policy import IamGroupRole  # noqa: PLC0415
 
     moto_fixes.answer_token_after_stop(aws.session, lambda: get_settings().table_name)
     prefix = get_settings().elevation_group_prefix
-    aws.create_elevation_groups(sorted({f"{prefix}{role.group}" for role in roles_policy().roles.values()}))
+    aws.create_elevation_groups(
+        sorted({f"{prefix}{role.group}" for role in policy.roles.values() if isinstance(role, IamGroupRole)})
+    )
+    center = policy.identity_center if scope is not None else None
+    if center is not None:
+        aws.create_identity_center(center.instance_arn, center.identity_store_id, dict(center.permission_sets))
 
     functions = load_functions(template, resolver, aws.account_id)
     routes, cors = apigw.build_routes(template, functions, resolver)
@@ -247,9 +307,15 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
         *(f"every {schedule.interval_seconds:.0f}s -> {schedule.function.logical_id}" for schedule in schedules),
         *notes,
     ]
+    if center is not None:
+        notes.append(
+            f"IAM Identity Center {center.instance_arn}, identity store {center.identity_store_id}: "
+            f"accounts {', '.join(center.accounts)}; permission sets {', '.join(center.permission_sets)}"
+        )
 
     def caller_principal(claims: dict[str, Any]) -> str | None:
-        """The IAM user a grant adds to a group: named by the verified email (``models.policy``)."""
+        """The caller's verified email in lower case: the name of the IAM user a grant adds to a
+        group, and the email of their Identity Store user (``logic.providers``)."""
         settings = get_settings()
         try:
             caller = caller_from_claims(
@@ -281,9 +347,18 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
                 Client(auth.CLI_CLIENT_ID, loopback=True),
             ],
         ),
-        aws_endpoint=EmbeddedAwsEndpoint(*_host_and_port(origin)),
+        aws_endpoint=EmbeddedAwsEndpoint(*_host_and_port(origin), functions=functions),
         outbox=outbox,
+        identity_store_id=center.identity_store_id if center is not None else None,
     )
+
+
+def _policy(config_dir: Path, stage: str) -> Any:
+    """The roles policy the functions will load (``execution_api.infra.config``)."""
+    from execution_api.infra.config import read_config  # noqa: PLC0415
+    from execution_api.models.policy import RolesPolicy  # noqa: PLC0415
+
+    return RolesPolicy.model_validate(read_config(config_dir, "roles", stage))
 
 
 def _host_and_port(origin: str) -> tuple[str, int]:

@@ -120,6 +120,19 @@ auto_approve = true
 max_duration = "PT30S"
 default_duration = "PT5S"
 reason_required = false
+
+[roles.sso-flash]
+description = "Test: auto-approved through IAM Identity Center, held for seconds"
+provider = "aws-sso"
+eligible = [
+  { account = "111111111111", permission_set = "ReadOnlyAccess" },
+  { account = "222222222222", permission_set = "ReadOnlyAccess" },
+]
+requesters = { everyone = true }
+auto_approve = true
+max_duration = "PT30S"
+default_duration = "PT5S"
+reason_required = false
 """
 
 

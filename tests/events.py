@@ -109,3 +109,12 @@ def http_event(
     if headers:
         event["headers"].update(headers)
     return event
+
+
+def status_change(guid: str, execution_arn: str, status: str, error: str | None = None) -> dict:
+    """The "Step Functions Execution Status Change" event of an execution that ended as ``status``."""
+    event = load_event("sync_status")
+    event["detail"].update(
+        {"executionArn": execution_arn, "name": guid, "status": status, "error": error, "cause": None, "output": None}
+    )
+    return event

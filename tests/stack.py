@@ -41,6 +41,7 @@ class Stack:
     environment: dict[str, str]
     workflow_arns: dict[str, str] = field(default_factory=dict)
     table_keys: dict[str, list[str]] = field(default_factory=dict)
+    embedded: EmbeddedAws | None = None  # for provisioning what an account has before the stack
     _own_clients: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,6 +79,7 @@ def embedded_stack() -> Iterator[Stack]:
                 tables[logical_id]: [key["AttributeName"] for key in table["Properties"]["KeySchema"]]
                 for logical_id, table in resources_of_type(template, "AWS::DynamoDB::Table").items()
             },
+            embedded=aws,
         )
         yield stack
     clear_warm_caches()

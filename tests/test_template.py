@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform as sam_transform
 
 from tests.events import http_event
+from tests.sam import transformed, with_defaults
 from toolkit.functions import FUNCTIONS_DIR, function_module
 from toolkit.template import (
     ACCOUNT_ID,
@@ -39,14 +39,6 @@ OWN_IDENTITY_PROVIDER = {
 }
 
 
-def _with_defaults(parameters: dict[str, str]) -> dict:
-    """The template with these parameter values as its defaults."""
-    template = load_template()
-    for name, value in parameters.items():
-        template["Parameters"][name]["Default"] = value
-    return template
-
-
 def _cfn_lint(path: Path) -> subprocess.CompletedProcess:
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     # The same rule set as `make lint`. (cfn-lint's --parameters does not reach a SAM template's
@@ -66,38 +58,38 @@ def test_cfn_lint_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_cfn_lint_finds_nothing_with_your_own_identity_provider(tmp_path):
+# The aws-sso provider on, for what the repository's policy names (config/roles.toml).
+IDENTITY_CENTER = {
+    "IdentityCenterInstanceArn": "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+    "IdentityStoreId": "d-1234567890",
+    "IdentityCenterPermissionSetArns": "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1111111111111111",
+    "IdentityCenterAccountIds": "111111111111,222222222222",
+}
+
+
+def test_cfn_lint_finds_nothing_with_identity_center(tmp_path):
     variant = tmp_path / "template.json"
-    variant.write_text(json.dumps(_with_defaults(OWN_IDENTITY_PROVIDER)))
+    variant.write_text(json.dumps(with_defaults(IDENTITY_CENTER)))
 
     result = _cfn_lint(variant)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-class _NoManagedPolicies:
-    """The SAM translator's policy loader, offline (the template names no managed policy)."""
+def test_cfn_lint_finds_nothing_with_your_own_identity_provider(tmp_path):
+    variant = tmp_path / "template.json"
+    variant.write_text(json.dumps(with_defaults(OWN_IDENTITY_PROVIDER)))
 
-    @staticmethod
-    def load() -> dict:
-        return {}
+    result = _cfn_lint(variant)
 
-
-def _sam_transform(parameters: dict[str, str]) -> dict:
-    template = _with_defaults(parameters)
-    for resource in template["Resources"].values():
-        for key in ("CodeUri", "DefinitionUri", "ContentUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = "s3://bucket/key"  # what `sam package` puts there
-    values = {**parameters, "AWS::Region": "us-east-1", "AWS::Partition": "aws"}
-    return sam_transform(template, values, _NoManagedPolicies())
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("parameters", [{"CreateUserPool": "true"}, OWN_IDENTITY_PROVIDER], ids=["user-pool", "own"])
 def test_the_sam_translator_transforms_the_template(parameters, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
-    resources = _sam_transform(parameters)["Resources"]
+    resources = transformed(parameters)["Resources"]
 
     authorizer = resources["HttpApi"]["Properties"]["Body"]["components"]["securitySchemes"]["JwtAuthorizer"]
     jwt = authorizer["x-amazon-apigateway-authorizer"]["jwtConfiguration"]
@@ -210,6 +202,10 @@ def _broken_rules(overrides: dict[str, str]) -> set[str]:
         ({**OWN_IDENTITY_PROVIDER, "JwtAudience": "cli-client-id"}, {"OwnConsoleClientIsAnAudience"}),
         ({**OWN_IDENTITY_PROVIDER, "ConsoleClientId": "", "CliClientId": ""}, set()),
         ({"GroupsClaim": "cognito:groups"}, {"UserPoolGroupsClaimIsAString"}),
+        (IDENTITY_CENTER, set()),
+        ({**IDENTITY_CENTER, "IdentityStoreId": ""}, {"IdentityCenterIsNamedInFull"}),
+        ({**IDENTITY_CENTER, "IdentityCenterAccountIds": ""}, {"IdentityCenterIsNamedInFull"}),
+        ({"IdentityStoreId": "d-1234567890"}, set()),  # off: the instance is not named
     ],
 )
 def test_the_rules_refuse_a_deployment_whose_sign_in_cannot_work(overrides, broken):

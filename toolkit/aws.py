@@ -16,6 +16,9 @@ Provisioning that a real account and identity store already have, done only on r
   ``SignalKeySecret`` keyring, so that tests can seal decision links the server accepts).
 * An IAM user named after a caller's verified email, lower case (:meth:`EmbeddedAws.ensure_user`),
   so that a grant has a user to add.
+* The IAM Identity Center instance the policy names, with its permission sets
+  (:meth:`EmbeddedAws.create_identity_center`), and an Identity Store user for a caller's verified
+  email (:meth:`EmbeddedAws.ensure_identity_store_user`): the ``aws-sso`` provider assigns them.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ class EmbeddedAws:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         moto_fixes.make_thread_safe()
+        moto_fixes.fix_identity_center()
         import boto3  # noqa: PLC0415
 
         # moto replaced boto3's default session; the handlers' clients come from the new one.
@@ -104,6 +108,7 @@ class EmbeddedAws:
         self.session.client = _serialized(self.session.client)  # type: ignore[method-assign]
         self.account_id: str = self.client("sts").get_caller_identity()["Account"]
         self._users: set[str] = set()
+        self._identity_store_users: set[tuple[str, str]] = set()
 
     def __enter__(self) -> EmbeddedAws:
         return self
@@ -353,6 +358,31 @@ class EmbeddedAws:
         with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
             iam.create_user(UserName=identity)
         self._users.add(identity)
+
+    def create_identity_center(
+        self, instance_arn: str, identity_store_id: str, permission_sets: dict[str, str]
+    ) -> None:
+        """The organization's Identity Center instance with its permission sets (by name: ARN), as
+        the policy names them (an organization has them before the stack)."""
+        moto_fixes.provision_identity_center(
+            self.session, (self.account_id, REGION), instance_arn, identity_store_id, permission_sets
+        )
+
+    def ensure_identity_store_user(self, identity_store_id: str, email: str) -> None:
+        """An Identity Store user whose user name and primary email are ``email`` (a caller's
+        verified email), created once: in an organization people exist there before they ask."""
+        if (identity_store_id, email) in self._identity_store_users:
+            return
+        store = self.client("identitystore")
+        with contextlib.suppress(store.exceptions.ConflictException):
+            store.create_user(
+                IdentityStoreId=identity_store_id,
+                UserName=email,
+                DisplayName=email,
+                Name={"GivenName": email.split("@", 1)[0], "FamilyName": "(local)"},
+                Emails=[{"Value": email, "Type": "work", "Primary": True}],
+            )
+        self._identity_store_users.add((identity_store_id, email))
 
 
 def _serialized(create: Any) -> Any:

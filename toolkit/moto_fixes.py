@@ -41,6 +41,26 @@ PATCHES = {
         "answer_token_after_stop: a botocore after-call hook on StopExecution answers the task token the "
         "execution waits on (moto keeps such an execution RUNNING after a stop)"
     ),
+    "identity center: asynchronous assignments": (
+        "fix_identity_center: moto.ssoadmin.responses.SSOAdminResponse.create_account_assignment and "
+        "delete_account_assignment answer IN_PROGRESS (moto: SUCCEEDED at once); "
+        "describe_account_assignment_creation_status / _deletion_status answer SUCCEEDED from the requests "
+        "kept on the SSOAdminBackend (moto looks a request up among the current assignments, and a deletion "
+        "answers its assignment's creation request id)"
+    ),
+    "identity center: one assignment per principal": (
+        "fix_identity_center: creating an assignment that exists adds no second one (moto appends a duplicate "
+        "to SSOAdminBackend.account_assignments, which one delete does not remove)"
+    ),
+    "identity center: permission set ARNs": (
+        "fix_identity_center: moto.ssoadmin.models.PermissionSet.generate_id gives "
+        "arn:<partition>:sso:::permissionSet/<instance id>/ps-<16>, as AWS (moto: <instance ARN>/ps-<16>)"
+    ),
+    "identity center: the policy's instance": (
+        "provision_identity_center: the SSOAdminBackend's one Instance (moto makes it with random ids and has no "
+        "CreateInstance) takes the policy's instance ARN and identity store id, and each PermissionSet created "
+        "takes the ARN the policy names"
+    ),
     "memoized table scans (bench only)": (
         "speed_up_scans: moto.dynamodb.models.table.Table.all_items memoized until put_item/delete_item; "
         "moto.dynamodb.models.dynamo_type.Item.__init__ checks the 400 KB limit once"
@@ -222,3 +242,113 @@ def speed_up_scans() -> None:
     Table.put_item = put_item  # type: ignore[method-assign]
     Table.delete_item = delete_item  # type: ignore[method-assign]
     Table._toolkit_memoized = True  # type: ignore[attr-defined]
+
+
+def fix_identity_center() -> None:
+    """Identity Center as AWS behaves, where moto 5.2.5 differs (what the ``aws-sso`` provider relies
+    on, ``execution_api.infra.identity_center``).
+
+    An account assignment is created or deleted by an asynchronous request: AWS answers
+    ``IN_PROGRESS`` and ``DescribeAccountAssignment{Creation,Deletion}Status`` says when it ended.
+    moto answers ``SUCCEEDED`` at once, so a caller that never waits would pass (TEAM's bug #522):
+    here every request starts ``IN_PROGRESS``, and its status says ``SUCCEEDED``. moto also finds a
+    request's status among the current assignments only (a creation is unknown once deleted) and
+    answers a deletion with its assignment's creation request id; requests are kept here by their
+    own id. Creating an assignment that exists adds no second one, and permission set ARNs take
+    AWS's form (``arn:aws:sso:::permissionSet/ssoins-.../ps-...``), which IAM policies name.
+    """
+    from moto.moto_api._internal import mock_random  # noqa: PLC0415 - moto is slow to import
+    from moto.ssoadmin.exceptions import ResourceNotFoundException  # noqa: PLC0415
+    from moto.ssoadmin.models import PermissionSet  # noqa: PLC0415
+    from moto.ssoadmin.responses import SSOAdminResponse  # noqa: PLC0415
+
+    if getattr(SSOAdminResponse, "_toolkit_fixed", False):
+        return
+
+    def permission_set_arn(instance_arn: str) -> str:
+        partition, instance = instance_arn.split(":")[1], instance_arn.rsplit("/", 1)[1]
+        return f"arn:{partition}:sso:::permissionSet/{instance}/ps-{mock_random.get_random_string(length=16).lower()}"
+
+    def started(backend: Any, kind: str, summary: dict[str, Any]) -> str:
+        summary = {**summary, "RequestId": str(mock_random.uuid4())}
+        _assignment_requests(backend, kind)[summary["RequestId"]] = summary
+        return json.dumps({f"AccountAssignment{kind}Status": {**summary, "Status": "IN_PROGRESS"}})
+
+    def create(self: Any) -> str:
+        arguments = _assignment_arguments(json.loads(self.body))
+        backend = self.ssoadmin_backend
+        existing = next(
+            (each for each in backend.account_assignments if _assignment_arguments_of(each) == arguments), None
+        )
+        if existing is not None:
+            return started(backend, "Creation", existing.to_json(include_creation_date=True))
+        return started(backend, "Creation", backend.create_account_assignment(**arguments))
+
+    def delete(self: Any) -> str:
+        backend = self.ssoadmin_backend
+        summary = backend.delete_account_assignment(**_assignment_arguments(json.loads(self.body)))
+        return started(backend, "Deletion", summary)
+
+    def describe(kind: str) -> Any:
+        def status(self: Any) -> str:
+            summary = _assignment_requests(self.ssoadmin_backend, kind).get(
+                self._get_param(f"AccountAssignment{kind}RequestId")
+            )
+            if summary is None:
+                raise ResourceNotFoundException("no such request")
+            return json.dumps({f"AccountAssignment{kind}Status": {**summary, "Status": "SUCCEEDED"}})
+
+        return status
+
+    PermissionSet.generate_id = staticmethod(permission_set_arn)  # type: ignore[method-assign]
+    SSOAdminResponse.create_account_assignment = create  # type: ignore[method-assign]
+    SSOAdminResponse.delete_account_assignment = delete  # type: ignore[method-assign]
+    SSOAdminResponse.describe_account_assignment_creation_status = describe("Creation")  # type: ignore[method-assign]
+    SSOAdminResponse.describe_account_assignment_deletion_status = describe("Deletion")  # type: ignore[method-assign]
+    SSOAdminResponse._toolkit_fixed = True  # type: ignore[attr-defined]
+
+
+def _assignment_requests(backend: Any, kind: str) -> dict[str, dict[str, Any]]:
+    """The summaries of a backend's creation (or deletion) requests, by request id."""
+    return backend.__dict__.setdefault(f"_toolkit_{kind.lower()}_requests", {})
+
+
+def _assignment_arguments(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "instance_arn": params.get("InstanceArn"),
+        "target_id": params.get("TargetId"),
+        "target_type": params.get("TargetType"),
+        "permission_set_arn": params.get("PermissionSetArn"),
+        "principal_type": params.get("PrincipalType"),
+        "principal_id": params.get("PrincipalId"),
+    }
+
+
+def _assignment_arguments_of(assignment: Any) -> dict[str, Any]:
+    return {
+        "instance_arn": assignment.instance_arn,
+        "target_id": assignment.target_id,
+        "target_type": assignment.target_type,
+        "permission_set_arn": assignment.permission_set_arn,
+        "principal_type": assignment.principal_type,
+        "principal_id": assignment.principal_id,
+    }
+
+
+def provision_identity_center(
+    session: Any, where: tuple[str, str], instance_arn: str, identity_store_id: str, permission_sets: dict[str, str]
+) -> None:
+    """An Identity Center instance with the policy's ARN and identity store, and its permission sets
+    with the ARNs the policy names. moto makes one instance per account and region, with random
+    ids, and has no ``CreateInstance``; its ``CreatePermissionSet`` makes a random ARN. ``where`` is
+    the account and region."""
+    from moto.ssoadmin.models import ssoadmin_backends  # noqa: PLC0415
+
+    account_id, region = where
+    backend = ssoadmin_backends[account_id][region]
+    instance = backend.instances[0]
+    instance.instance_arn, instance.identity_store_id = instance_arn, identity_store_id
+    sso = session.client("sso-admin", region_name=region)
+    for name, arn in permission_sets.items():
+        created = sso.create_permission_set(Name=name, InstanceArn=instance_arn)["PermissionSet"]["PermissionSetArn"]
+        backend._find_permission_set(instance_arn, created).permission_set_arn = arn

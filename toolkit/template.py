@@ -102,6 +102,18 @@ def substitute_definition(definition: str, substitutions: dict[str, Any], where:
     return _PLACEHOLDER.sub(lambda match: str(substitutions[match[1]]), definition)
 
 
+def identity_center_parameters(scope: Any) -> dict[str, Any]:
+    """The template's ``IdentityCenter*`` parameters for what a policy's ``aws-sso`` roles may assign
+    (``RolesPolicy.identity_center_scope()``): the local server deploys with them, and a
+    ``samconfig.toml`` environment that turns the provider on must pass the same."""
+    return {
+        "IdentityCenterInstanceArn": scope.instance_arn,
+        "IdentityStoreId": scope.identity_store_id,
+        "IdentityCenterPermissionSetArns": list(scope.permission_set_arns),
+        "IdentityCenterAccountIds": list(scope.account_ids),
+    }
+
+
 def parameter_values(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Each parameter's value: an override, else its Default; one with neither fails."""
     values: dict[str, Any] = {}

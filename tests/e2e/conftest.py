@@ -5,6 +5,7 @@ a token minted by ``local.token`` with the session's key; see ``tests/local_serv
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 import uuid
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 import boto3
 
 from tests.local_server import ApiClient, Reply
+from toolkit.template import STACK_NAME
 from toolkit.waiting import wait_until
 
 
@@ -70,6 +72,16 @@ def elevation(role: str = "developer", **extra: Any) -> dict:
     return {"role": role, "provider": "aws", "reason": "e2e", **extra}
 
 
+def grant_state(client: ApiClient, guid: str) -> dict:
+    status, body, _ = client.get(f"/executions/{guid}")
+    assert status == 200, body
+    return body.get("grant") or {}
+
+
+def wait_for_grant(client: ApiClient, guid: str, state: str) -> dict:
+    return wait_for(lambda: (grant := grant_state(client, guid)).get("state") == state and grant)
+
+
 def pending_signal(client: ApiClient, guid: str) -> dict | None:
     """The caller's pending decision for execution ``guid`` from ``GET /signals`` (every page), if any."""
     query: dict[str, Any] = {"limit": 100}
@@ -118,3 +130,44 @@ def group_members(base_url: str, group: str) -> set[str]:
     """Who is in IAM group ``group`` of the server's embedded AWS."""
     users = embedded_aws(base_url, "iam").get_group(GroupName=group)["Users"]
     return {user["UserName"] for user in users}
+
+
+def identity_center_user(base_url: str, identity_store_id: str, email: str) -> str:
+    """The Identity Store user id the server's embedded Identity Center has for ``email`` (made
+    when that person first called the API)."""
+    found = embedded_aws(base_url, "identitystore").get_user_id(
+        IdentityStoreId=identity_store_id,
+        AlternateIdentifier={"UniqueAttribute": {"AttributePath": "emails.value", "AttributeValue": email}},
+    )
+    return str(found["UserId"])
+
+
+def assignees(base_url: str, instance_arn: str, account: str, permission_set_arn: str) -> set[str]:
+    """The users a permission set is assigned to on an account, in the server's embedded Identity Center."""
+    pages = (
+        embedded_aws(base_url, "sso-admin")
+        .get_paginator("list_account_assignments")
+        .paginate(InstanceArn=instance_arn, AccountId=account, PermissionSetArn=permission_set_arn)
+    )
+    return {each["PrincipalId"] for page in pages for each in page["AccountAssignments"]}
+
+
+def inject_fault(base_url: str, service: str, operation: str, code: str, match: dict[str, Any] | None = None) -> None:
+    """Makes the server's functions' ``operation`` calls fail with ``code`` (those whose parameters
+    include ``match``), until :func:`clear_faults` (``/_local/faults``, ``toolkit.faults``)."""
+    origin = ApiClient(base_url.removesuffix("/api/v1"))
+    reply = origin.post("/_local/faults", {"service": service, "operation": operation, "code": code, "match": match})
+    assert reply.status == 201, reply
+
+
+def clear_faults(base_url: str) -> None:
+    assert ApiClient(base_url.removesuffix("/api/v1")).delete("/_local/faults").status == 200
+
+
+def invoke_function(base_url: str, logical_id: str, event: dict[str, Any] | None = None) -> Any:
+    """Runs one of the stack's functions now, as ``aws lambda invoke`` does (the server's ``/_aws``)."""
+    reply = embedded_aws(base_url, "lambda").invoke(
+        FunctionName=f"{STACK_NAME}-{logical_id}", Payload=json.dumps(event or {}).encode()
+    )
+    assert "FunctionError" not in reply, reply
+    return json.loads(reply["Payload"].read())

@@ -17,20 +17,11 @@ from tests.e2e.conftest import (
     group_members,
     start,
     wait_for,
+    wait_for_grant,
     wait_for_signal,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def grant_state(client: ApiClient, guid: str) -> dict:
-    status, body, _ = client.get(f"/executions/{guid}")
-    assert status == 200, body
-    return body.get("grant") or {}
-
-
-def wait_for_grant(client: ApiClient, guid: str, state: str) -> dict:
-    return wait_for(lambda: (grant := grant_state(client, guid)).get("state") == state and grant)
 
 
 def approved(api: Callable[..., ApiClient], requester: ApiClient, role: str = "developer") -> str:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from execution_api.dal.executions import ExecutionRepository
+from execution_api.dal.keys import record_key
 from tests.events import http_event
 from tests.functions import HttpReply
 from tests.records import ALICE
 from tests.stack import Stack
+from toolkit import faults as faults_module
+from toolkit.faults import Fault
 from toolkit.waiting import wait_until
 
 
@@ -60,6 +61,17 @@ def start_batch(
 
 
 @pytest.fixture
+def stream(aws: Stack) -> Callable[[str], dict]:
+    """The stream event of a record as it is now (what Lambda's event source delivers)."""
+
+    def event(guid: str) -> dict:
+        item = aws.own_client("dynamodb").get_item(TableName=aws.table_name, Key=record_key(guid))["Item"]
+        return {"Records": [{"eventName": "MODIFY", "dynamodb": {"NewImage": item, "OldImage": {}}}]}
+
+    return event
+
+
+@pytest.fixture
 def sfn_calls(aws: Stack) -> list[tuple[str, dict[str, Any]]]:
     """The Step Functions calls the code under test makes, as (operation, parameters)."""
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -71,50 +83,17 @@ def sfn_calls(aws: Stack) -> list[tuple[str, dict[str, Any]]]:
     return calls
 
 
-@dataclass
-class Fault:
-    """An AWS error raised by the code's own (cached) client before ``operation`` is sent."""
-
-    client: Any
-    operation: str
-    code: str
-    exception: Exception | None = None
-    times: int | None = None
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def event(self) -> str:
-        return f"before-parameter-build.{self.client.meta.service_model.service_id.hyphenize()}.{self.operation}"
-
-    def __call__(self, params: dict[str, Any], **_: Any) -> None:
-        self.calls.append(params)
-        if self.times is not None and len(self.calls) > self.times:
-            return
-        if self.exception is not None:
-            raise self.exception
-        raise ClientError({"Error": {"Code": self.code, "Message": f"injected {self.code}"}}, self.operation)
-
-    def remove(self) -> None:
-        self.client.meta.events.unregister(self.event, self)
-
-
 @pytest.fixture
 def fail_aws(aws: Stack) -> Iterator[Callable[..., Fault]]:
     """``fail_aws("stepfunctions", "StopExecution")`` makes every such call of the code under
-    test fail with a ``ClientError`` of ``code`` (or raise ``exception``), by a botocore event
-    hook on the code's cached client, until the fault is ``remove()``d or, with ``times``, for
-    that many calls."""
+    test fail with a ``ClientError`` of ``code`` (or raise ``exception``, or answer ``reply``), by
+    a botocore hook on the code's cached client (``toolkit.faults``), until the fault is
+    ``remove()``d or, with ``times``, for that many calls; with ``match``, only the calls whose
+    parameters include it."""
     faults: list[Fault] = []
 
-    def inject(
-        service: str,
-        operation: str,
-        code: str = "ThrottlingException",
-        exception: Exception | None = None,
-        times: int | None = None,
-    ) -> Fault:
-        fault = Fault(aws.client(service), operation, code, exception, times)
-        fault.client.meta.events.register(fault.event, fault)
+    def inject(service: str, operation: str, code: str = "ThrottlingException", **options: Any) -> Fault:
+        fault = faults_module.inject(service, operation, code, **options)
         faults.append(fault)
         return fault
 

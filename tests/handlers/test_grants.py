@@ -15,7 +15,7 @@ import pytest
 from execution_api.dal import repositories
 from execution_api.dal.keys import record_key
 from execution_api.models.domain import ExecutionState
-from tests.events import http_event, load_event
+from tests.events import http_event, status_change
 from tests.records import ALICE, BOB
 from toolkit.functions import function_module
 from toolkit.waiting import wait_until
@@ -39,17 +39,6 @@ def iam(aws):
 
 def members(iam) -> list[str]:
     return [user["UserName"] for user in iam.get_group(GroupName=GROUP)["Users"]]
-
-
-@pytest.fixture
-def stream(aws) -> Callable[[str], dict]:
-    """The stream event of a record as it is now (what Lambda's event source delivers)."""
-
-    def event(guid: str) -> dict:
-        item = aws.own_client("dynamodb").get_item(TableName=aws.table_name, Key=record_key(guid))["Item"]
-        return {"Records": [{"eventName": "MODIFY", "dynamodb": {"NewImage": item, "OldImage": {}}}]}
-
-    return event
 
 
 @pytest.fixture
@@ -89,14 +78,6 @@ def signal_event(route: str, path_parameters: dict[str, str], token: str | None)
     event["rawQueryString"] = ""
     if token:
         event["queryStringParameters"] = {"input": unquote(token)}
-    return event
-
-
-def status_change(guid: str, execution_arn: str, status: str, error: str | None = None) -> dict:
-    event = load_event("sync_status")
-    event["detail"].update(
-        {"executionArn": execution_arn, "name": guid, "status": status, "error": error, "cause": None, "output": None}
-    )
     return event
 
 
@@ -144,7 +125,7 @@ def test_the_sweep_removes_a_membership_no_live_grant_holds(granted, iam, lambda
 
     outcomes = function_module("reconcile").lambda_handler({}, lambda_context)
 
-    assert outcomes == {"membership_removed": 1}
+    assert outcomes == {"access_removed": 1}
     assert members(iam) == [ALICE]  # her grant is live: kept
     removal = repositories.audit().events("sweep")[-1]
     assert (removal.type, removal.detail["principal"], removal.detail["target"]) == ("revoked", BOB, GROUP)

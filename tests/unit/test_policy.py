@@ -132,3 +132,91 @@ def test_the_user_pools_approver_group_is_the_one_the_policy_names():
     roles = RolesPolicy.model_validate(read_config(CONFIG, "roles", "dev")).roles.values()
 
     assert any(group in role.approvers.groups for role in roles)
+
+
+INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
+READ_ONLY = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1111111111111111"
+ADMIN = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-3333333333333333"
+IDENTITY_CENTER = {
+    "instance_arn": INSTANCE,
+    "identity_store_id": "d-1234567890",
+    "accounts": {"111111111111": "production", "222222222222": "development"},
+    "permission_sets": {"ReadOnlyAccess": READ_ONLY, "AdministratorAccess": ADMIN},
+}
+
+
+def sso_role(*pairs: tuple[str, str], **fields: object) -> dict:
+    base = {key: value for key, value in role().items() if key != "group"}
+    eligible = [{"account": account, "permission_set": name} for account, name in pairs]
+    return {**base, "provider": "aws-sso", "eligible": eligible, **fields}
+
+
+def sso_policy(identity_center: dict | None = None, **roles: dict) -> RolesPolicy:
+    return RolesPolicy.model_validate({"identity_center": identity_center or IDENTITY_CENTER, "roles": roles})
+
+
+def test_an_aws_sso_role_grants_pairs_not_a_cross_product():
+    operator = RolesPolicy.model_validate(read_config(CONFIG, "roles", "dev")).roles["sso-operator"]
+
+    pairs = {(pair.account, pair.permission_set) for pair in operator.eligible}
+
+    assert ("111111111111", "ReadOnlyAccess") in pairs
+    assert ("222222222222", "AdministratorAccess") in pairs
+    assert ("111111111111", "AdministratorAccess") not in pairs  # admin on development does not make it on production
+
+
+@pytest.mark.parametrize(
+    ("roles", "identity_center", "message"),
+    [
+        ({"r": sso_role(("333333333333", "ReadOnlyAccess"))}, None, "account 333333333333 is not in"),
+        ({"r": sso_role(("111111111111", "PowerUserAccess"))}, None, "permission set PowerUserAccess is not in"),
+        ({"r": sso_role()}, None, "eligible"),
+        ({"r": sso_role(("111111111111", "ReadOnlyAccess"), ("111111111111", "ReadOnlyAccess"))}, None, "twice"),
+        ({"r": sso_role(("1111", "ReadOnlyAccess"))}, None, "account"),
+        ({"r": sso_role(("111111111111", "ReadOnlyAccess"), group="g")}, None, "group"),
+        ({"r": role(eligible=[{"account": "111111111111", "permission_set": "ReadOnlyAccess"}])}, None, "eligible"),
+        (
+            {"r": sso_role(("111111111111", "ReadOnlyAccess"))},
+            {
+                **IDENTITY_CENTER,
+                "permission_sets": {
+                    "ReadOnlyAccess": READ_ONLY.replace("ssoins-1234567890abcdef", "ssoins-0000000000000000")
+                },
+            },
+            "not of instance",
+        ),
+        (
+            {"r": sso_role(("111111111111", "ReadOnlyAccess"))},
+            {**IDENTITY_CENTER, "instance_arn": "ssoins-1"},
+            "instance_arn",
+        ),
+        (
+            {"r": sso_role(("111111111111", "ReadOnlyAccess"))},
+            {**IDENTITY_CENTER, "user_attribute": "nickName"},
+            "user_attribute",
+        ),
+    ],
+)
+def test_an_identity_center_policy_that_names_what_it_does_not_have_does_not_load(roles, identity_center, message):
+    with pytest.raises(ValidationError, match=message):
+        sso_policy(identity_center, **roles)
+
+
+def test_an_aws_sso_role_needs_the_identity_center_section():
+    with pytest.raises(ValidationError, match=r"needs an \[identity_center\] section"):
+        RolesPolicy.model_validate({"roles": {"r": sso_role(("111111111111", "ReadOnlyAccess"))}})
+
+
+def test_the_identity_center_scope_is_what_the_roles_name_enabled_or_not():
+    loaded = sso_policy(
+        readonly=sso_role(("111111111111", "ReadOnlyAccess")),
+        retired=sso_role(("222222222222", "ReadOnlyAccess"), enabled=False),
+    )
+
+    scope = loaded.identity_center_scope()
+
+    assert scope is not None
+    assert (scope.instance_arn, scope.identity_store_id) == (INSTANCE, "d-1234567890")
+    assert scope.permission_set_arns == (READ_ONLY,)  # AdministratorAccess: listed, but no role names it
+    assert scope.account_ids == ("111111111111", "222222222222")
+    assert policy(r=role()).identity_center_scope() is None

@@ -7,6 +7,10 @@ elevation revokes from, and the sweep checks against.
 - ``HOLDERS#<provider>#<target>#<principal>``: the guids whose grant of that membership is not yet
   revoked. Overlapping grants of one role to one person are counted here: a revoke removes the
   membership only when no other grant holds it.
+- On that same item, for a provider whose targets are shared with access made outside this API
+  (Identity Center permission sets): ``live_grant = OWNED#<provider>`` while the access exists
+  because this API created it, written before it is created and removed once it is gone
+  (``ByLiveGrant``: the sweep reads those). Access without the mark is not this API's to remove.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from execution_api.dal import keys
-from execution_api.infra.aws_errors import failed_conditions
+from execution_api.infra.aws_errors import failed_conditions, is_conditional_failure
 from execution_api.infra.clients import dynamodb_client
 from execution_api.infra.timefmt import iso_millis
 from execution_api.models.domain import ElevationGrant
@@ -57,6 +61,7 @@ class GrantLedger:
             "principal": {"S": grant.principal},
             "target": {"S": grant.target},
             "duration_seconds": {"N": str(grant.duration_seconds)},
+            **{name: {"S": value} for name, value in _labels(grant).items()},
             "state": {"S": "granted"},
             "granted_at": {"S": iso_millis(granted_at)},
             "expires_at_time": {"S": iso_millis(expires_at)},
@@ -110,6 +115,69 @@ class GrantLedger:
             TableName=self.table_name, Key=keys.holders_key(provider, target, principal), ConsistentRead=True
         )
         return frozenset(response.get("Item", {}).get("holders", {}).get("SS", []))
+
+    def owns(self, provider: str, target: str, principal: str) -> bool:
+        """Whether this API created the access (and has not removed it since)."""
+        response = self._client.get_item(
+            TableName=self.table_name,
+            Key=keys.holders_key(provider, target, principal),
+            ConsistentRead=True,
+            ProjectionExpression="live_grant",
+        )
+        return "live_grant" in response.get("Item", {})
+
+    def own(self, provider: str, target: str, principal: str) -> None:
+        """Marks the access as this API's, before it is created (so that no crash leaves access
+        this API created unmarked)."""
+        self._client.update_item(
+            TableName=self.table_name,
+            Key=keys.holders_key(provider, target, principal),
+            UpdateExpression="SET live_grant = :owned, expires_key = :key, provider = :provider, "
+            "#target = :target, principal = :principal",
+            ExpressionAttributeNames={"#target": "target"},
+            ExpressionAttributeValues={
+                ":owned": {"S": keys.owned_access(provider)},
+                ":key": {"S": f"{target}#{principal}"},
+                ":provider": {"S": provider},
+                ":target": {"S": target},
+                ":principal": {"S": principal},
+            },
+        )
+
+    def disown(self, provider: str, target: str, principal: str) -> bool:
+        """Unmarks access that is gone, unless a grant holds it again meanwhile (then its grant
+        creates it again); ``False`` then."""
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=keys.holders_key(provider, target, principal),
+                UpdateExpression="REMOVE live_grant, expires_key",
+                ConditionExpression="attribute_not_exists(holders)",
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def owned(self, provider: str) -> list[tuple[str, str]]:
+        """``(target, principal)`` of every access this API created through ``provider`` and has not
+        removed (``ByLiveGrant``)."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "ByLiveGrant",
+            "KeyConditionExpression": "live_grant = :owned",
+            "ExpressionAttributeValues": {":owned": {"S": keys.owned_access(provider)}},
+            "ProjectionExpression": "#target, principal",
+            "ExpressionAttributeNames": {"#target": "target"},
+        }
+        found: list[tuple[str, str]] = []
+        while True:
+            response = self._client.query(**request)
+            found.extend((item["target"]["S"], item["principal"]["S"]) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def mark_revoked(self, guid: str, cause: str, at: datetime) -> None:
         self._client.update_item(
@@ -170,6 +238,8 @@ def _record(item: dict[str, Any]) -> GrantRecord:
             principal=item["principal"]["S"],
             target=item["target"]["S"],
             duration_seconds=int(item["duration_seconds"]["N"]),
+            account=text("account"),
+            permission_set=text("permission_set"),
         ),
         state=item["state"]["S"],  # type: ignore[arg-type]
         granted_at=datetime.fromisoformat(item["granted_at"]["S"]),
@@ -178,3 +248,8 @@ def _record(item: dict[str, Any]) -> GrantRecord:
         cause=text("cause"),
         revoke_error=text("revoke_error"),
     )
+
+
+def _labels(grant: ElevationGrant) -> dict[str, str]:
+    labels = {"account": grant.account, "permission_set": grant.permission_set}
+    return {name: value for name, value in labels.items() if value is not None}

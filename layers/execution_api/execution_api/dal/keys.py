@@ -18,6 +18,9 @@ ByOwnerSession     ``owner_session = <owner>#<s>``    ``start_key`` (sparse: onl
 ByRecipient        ``recipient = <recipient>``        ``start_key`` (pending decisions)
 ByRunning          ``running_shard = RUNNING#<0-f>``  ``start_key`` (sparse: not known to have ended)
 ByLiveGrant        ``live_grant = LIVE``              ``expires_key`` (sparse: grants not yet revoked)
+                   ``live_grant = OWNED#<provider>``  ``expires_key = <target>#<principal>`` (on the
+                                                      holders item: access this API created, not yet
+                                                      removed; providers whose targets others share)
 =================  =================================  ==========================================
 
 State, workflow and session never contain ``#``, so the composite keys cannot collide whatever
@@ -79,6 +82,11 @@ def holders_key(provider: str, target: str, principal: str) -> Key:
 
 
 LIVE_GRANT = "LIVE"
+
+
+def owned_access(provider: str) -> str:
+    """``ByLiveGrant``'s partition of the access this API created through ``provider``."""
+    return f"OWNED#{provider}"
 
 
 def start_key(start_time: datetime, guid: str) -> str:

@@ -37,3 +37,21 @@ def failed_conditions(error: ClientError) -> list[bool] | None:
         return None
     failed = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
     return failed if any(failed) else None
+
+
+class AsyncRequestFailed(Exception):
+    """An asynchronous AWS request that ended ``FAILED``, or had not ended when its wait ran out;
+    ``reason`` says which, for the record and the audit."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def failure_name(error: Exception) -> str:
+    """What went wrong, for a record, an audit event or a log line (never a secret)."""
+    if isinstance(error, ClientError):
+        return code_of(error)
+    if isinstance(error, AsyncRequestFailed):
+        return error.reason
+    return type(error).__name__

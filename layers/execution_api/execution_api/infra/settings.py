@@ -45,6 +45,12 @@ class Settings(BaseModel):
         default="elevate-", min_length=1, pattern=r"^[A-Za-z0-9+=,.@_-]+$", alias="ELEVATION_GROUP_PREFIX"
     )
     audit_retention_days: int = Field(default=400, ge=1, alias="AUDIT_RETENTION_DAYS")
+    # The IAM Identity Center instance this stack may assign in (the IdentityCenterInstanceArn
+    # parameter, which scopes the functions' IAM): roles of provider aws-sso work only when the
+    # policy names this very instance. Unset: the provider is off.
+    identity_center_instance_arn: str | None = Field(default=None, alias="IDENTITY_CENTER_INSTANCE_ARN")
+    # How long a grant or revoke waits for Identity Center's asynchronous assignment request to end.
+    identity_center_wait_seconds: float = Field(default=60, gt=0, le=600, alias="IDENTITY_CENTER_WAIT_SECONDS")
     # The web console's sign-in: the OIDC issuer and the console's app client. The three endpoints
     # are only needed where they are not under the issuer's discovery document (Cognito's hosted UI).
     oidc_issuer: str | None = Field(default=None, alias="OIDC_ISSUER")
@@ -56,6 +62,7 @@ class Settings(BaseModel):
     @field_validator(
         "signal_topic_arn",
         "signal_webhook_url",
+        "identity_center_instance_arn",
         "public_url",
         "oidc_issuer",
         "console_client_id",

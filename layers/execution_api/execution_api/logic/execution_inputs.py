@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from execution_api.infra.config import roles_policy
 from execution_api.infra.settings import Settings
 from execution_api.infra.timefmt import parse_duration_seconds
+from execution_api.logic import providers
 from execution_api.models.caller import Caller
 from execution_api.models.catalogue import Workflow
 from execution_api.models.domain import DecisionPolicy, ElevationGrant
@@ -39,16 +40,18 @@ def _prepare_elevation(data: ElevationInput, caller: Caller, settings: Settings)
         raise InvalidRequest(f"input.provider: role '{role.name}' is granted by provider '{role.provider}'")
     if not role.requesters.includes(caller):
         raise Forbidden(f"input.role: you may not request '{role.name}'")
+    provider = providers.provider(role.provider)
+    unavailable = provider.unavailable(role)
+    if unavailable:
+        raise InvalidRequest(f"input.role: role '{role.name}' cannot be granted here: {unavailable}")
+    target = provider.target(role, data)
     seconds = parse_duration_seconds(data.duration, "input.duration") if data.duration else role.default_seconds
     if not MIN_SECONDS <= seconds <= role.max_seconds:
         raise InvalidRequest(f"input.duration: role '{role.name}' may be held from PT5S to {role.max_duration}")
     if role.reason_required and not (data.reason and data.reason.strip()):
         raise InvalidRequest(f"input.reason: role '{role.name}' needs a reason")
     role.check_ticket(data.ticket)
-    if not caller.email:
-        raise InvalidRequest(
-            "input.role: granting needs your verified email, the name of your IAM user; your sign-in has none"
-        )
+    principal = provider.principal(role, caller)
     decision = None
     if not role.auto_approve:
         others = [user for user in role.approvers.users if not caller.is_person("", user)]
@@ -62,9 +65,11 @@ def _prepare_elevation(data: ElevationInput, caller: Caller, settings: Settings)
     grant = ElevationGrant(
         role=role.name,
         provider=role.provider,
-        principal=caller.email.casefold(),
-        target=f"{settings.elevation_group_prefix}{role.group}",
+        principal=principal,
+        target=target.key,
         duration_seconds=seconds,
+        account=target.account,
+        permission_set=target.permission_set,
     )
     payload = {
         "role": role.name,

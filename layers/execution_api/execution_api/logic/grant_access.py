@@ -3,10 +3,11 @@ triggers this), check again that the grant is allowed, grant it, and resume the 
 
 Checked again here, not only at the request: the record still runs and waits on this very token,
 the decision says approved by enough distinct people (unless the role is auto-approved), and the
-policy still has the role, with the same target and a cap the duration fits in. Then the ledger
-counts the grant (``dal.grants``) before the provider adds the membership, so that no membership
-exists that a revoke would not find. Any refusal or failure ends the elevation as ``GrantFailed``,
-and what was added is taken back.
+policy still has the role, with the same provider and target and a cap the duration fits in. Then
+the ledger counts the grant (``dal.grants``) before the provider (``logic.providers``) adds the
+access, so that no access exists that a revoke would not find; the grant counts as made only once
+the provider says the access is there (for Identity Center, once the assignment request succeeded).
+Any refusal or failure ends the elevation as ``GrantFailed``, and what was added is taken back.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from execution_api.dal import repositories
 from execution_api.dal.codec import from_item
 from execution_api.dal.keys import RECORD_SK
-from execution_api.infra import iam_groups
-from execution_api.infra.aws_errors import GONE_TASK_TOKEN, code_of
+from execution_api.infra.aws_errors import GONE_TASK_TOKEN, AsyncRequestFailed, code_of, failure_name
 from execution_api.infra.clients import stepfunctions_client
 from execution_api.infra.config import roles_policy
 from execution_api.infra.observability import logger
-from execution_api.infra.settings import get_settings
 from execution_api.infra.timefmt import iso_millis
-from execution_api.logic.revoke_access import revoke_access
+from execution_api.logic.providers import provider
+from execution_api.logic.revoke_access import grant_detail, revoke_access
 from execution_api.models.audit import AuditEvent
 from execution_api.models.domain import ElevationGrant, Execution, ExecutionState, GrantStatus, utc_now
 from execution_api.models.errors import DomainError
@@ -75,18 +75,15 @@ def grant_access(execution: Execution, token: str) -> int:
     ledger = repositories.grants()
     try:
         ledger.record_grant(execution.guid, grant, now, expires_at)
-        iam_groups.add_member(grant.target, grant.principal)
-    except (ClientError, BotoCoreError) as error:
-        logger.warning("grant failed", extra={"guid": execution.guid, "aws_error": type(error).__name__})
+        created = provider(grant.provider).add(grant.target, grant.principal)
+    except (ClientError, BotoCoreError, AsyncRequestFailed) as error:
+        logger.warning("grant failed", extra={"guid": execution.guid, "aws_error": failure_name(error)})
         revoke_access(execution.guid, cause="grant_failed", actor=ACTOR)
-        _fail(execution, token, f"the provider refused the grant ({_error_name(error)})")
+        _fail(execution, token, f"the provider refused the grant ({failure_name(error)})")
         return 0
-    detail = {
-        "role": grant.role,
-        "target": grant.target,
-        "principal": grant.principal,
-        "expires_at": iso_millis(expires_at),
-    }
+    detail: dict[str, Any] = {**grant_detail(grant), "expires_at": iso_millis(expires_at)}
+    if not created:
+        detail["standing"] = "the requester already had this access outside this API; its end leaves it"
     repositories.audit().append(AuditEvent(guid=execution.guid, type="granted", at=now, actor=ACTOR, detail=detail))
     status = GrantStatus(state="granted", granted_at=iso_millis(now), expires_at=iso_millis(expires_at))
     repositories.executions().show_grant(execution.guid, status)
@@ -108,8 +105,14 @@ def _allowed_grant(execution: Execution, token: str) -> ElevationGrant | None:
         if decision.decided != "approved" or len(decision.approvals) < current.decision.required_approvals:
             raise GrantRefused("the request is not approved")
     role = roles_policy().roles.get(grant.role)
-    target = f"{get_settings().elevation_group_prefix}{role.group}" if role else None
-    if role is None or not role.enabled or target != grant.target or grant.duration_seconds > role.max_seconds:
+    if (
+        role is None
+        or not role.enabled
+        or role.provider != grant.provider
+        or provider(role.provider).unavailable(role) is not None
+        or not provider(role.provider).allows(role, grant.target)
+        or grant.duration_seconds > role.max_seconds
+    ):
         raise GrantRefused(f"the policy no longer allows role '{grant.role}' as requested")
     return grant
 
@@ -132,7 +135,3 @@ def _resume(token: str, output: dict[str, Any]) -> None:
         # A cancel or terminate got there first: the end of the execution revokes the grant.
         if code_of(error) not in GONE_TASK_TOKEN:
             raise
-
-
-def _error_name(error: Exception) -> str:
-    return code_of(error) if isinstance(error, ClientError) else type(error).__name__

@@ -1,23 +1,27 @@
 """Revoking what an elevation granted: on every end of the execution (``logic.sync_status``), when
 the grant step fails, and in the reconciler's sweep.
 
-Idempotent: a grant already revoked, or never recorded, is done; a membership already gone counts
-as removed. Overlapping grants are counted (``dal.grants``): the membership goes only when no other
-live grant holds it, and if one was counted while it went, it is added back at once. A revoke that
-fails keeps the grant live, says why on the record and in the audit (``revoke_failed``, which the
-stack alarms on), and raises, so that its caller retries; the sweep retries it too.
+Idempotent: a grant already revoked, or never recorded, is done; access already gone counts as
+removed. Overlapping grants are counted (``dal.grants``): the access goes only when no other live
+grant holds it, and if one was counted while it went, it is added back at once. The provider
+(``logic.providers``) says when the access is gone (for Identity Center, once the deletion request
+succeeded). A revoke that fails keeps the grant live, says why on the record and in the audit
+(``revoke_failed``, which the stack alarms on), and raises, so that its caller retries; the sweep
+retries it too.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_api.dal import repositories
-from execution_api.infra import iam_groups
-from execution_api.infra.aws_errors import code_of
+from execution_api.infra.aws_errors import AsyncRequestFailed, failure_name
 from execution_api.infra.timefmt import iso_millis
+from execution_api.logic.providers import provider
 from execution_api.models.audit import AuditEvent
-from execution_api.models.domain import GrantStatus, utc_now
+from execution_api.models.domain import ElevationGrant, GrantStatus, utc_now
 
 
 def revoke_access(guid: str, cause: str, actor: str) -> bool:
@@ -28,19 +32,19 @@ def revoke_access(guid: str, cause: str, actor: str) -> bool:
     if record is None or record.state == "revoked":
         return False
     grant = record.grant
+    access = provider(grant.provider)
     try:
         if not ledger.release(guid, grant):
-            iam_groups.remove_member(grant.target, grant.principal)
+            access.remove(grant.target, grant.principal)
             if ledger.holders(grant.provider, grant.target, grant.principal):
-                # Another grant of the same membership was counted while it was being removed.
-                iam_groups.add_member(grant.target, grant.principal)
-    except (ClientError, BotoCoreError) as error:
-        reason = code_of(error) if isinstance(error, ClientError) else type(error).__name__
-        _record_failure(guid, cause, actor, reason)
+                # Another grant of the same access was counted while it was being removed.
+                access.add(grant.target, grant.principal)
+    except (ClientError, BotoCoreError, AsyncRequestFailed) as error:
+        _record_failure(guid, cause, actor, failure_name(error))
         raise
     now = utc_now()
     ledger.mark_revoked(guid, cause, now)
-    detail = {"cause": cause, "role": grant.role, "target": grant.target, "principal": grant.principal}
+    detail = {"cause": cause, **grant_detail(grant)}
     repositories.audit().append(AuditEvent(guid=guid, type="revoked", at=now, actor=actor, detail=detail))
     status = GrantStatus(
         state="revoked",
@@ -70,3 +74,13 @@ def _record_failure(guid: str, cause: str, actor: str, reason: str) -> None:
             revoke_error=reason,
         )
         repositories.executions().show_grant(guid, status)
+
+
+def grant_detail(grant: ElevationGrant) -> dict[str, Any]:
+    """What an audit event says of a grant: the role, what it gives and to whom."""
+    detail: dict[str, Any] = {"role": grant.role, "target": grant.target, "principal": grant.principal}
+    if grant.account is not None:
+        detail["account"] = grant.account
+    if grant.permission_set is not None:
+        detail["permission_set"] = grant.permission_set
+    return detail

@@ -97,7 +97,9 @@ def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
     repository = repositories.executions()
     requested = None
     if prepared.elevation:
-        detail = {"role": prepared.elevation.role, "duration_seconds": prepared.elevation.duration_seconds}
+        grant = prepared.elevation
+        detail: dict[str, Any] = {"role": grant.role, "duration_seconds": grant.duration_seconds}
+        detail.update({name: value for name in ("account", "permission_set") if (value := getattr(grant, name))})
         requested = AuditEvent(guid=guid, type="requested", at=now, actor=caller.name, detail=detail)
     repository.create(execution, requested)
     try:

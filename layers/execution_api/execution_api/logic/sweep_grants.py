@@ -1,10 +1,13 @@
-"""The sweep of grants, in the reconciler's pass: no membership outlives a live grant.
+"""The sweep of grants, in the reconciler's pass: no access outlives a live grant.
 
 1. Every grant not yet revoked (``ByLiveGrant``) whose elevation is no longer live (its record ended
    or is gone, or its hold has expired) is revoked, as is one whose revoke failed before.
-2. Every member of each role's IAM group (the policy's roles, enabled or not) who is not held by a
-   live grant is removed: a membership added by hand, or left by a revoke that failed half-way.
-Each removal is audited.
+2. Each provider's existing access that the sweep checks (``holdings``) and no live grant holds is
+   removed: for IAM groups, any member of a role's group (added by hand, or left by a revoke that
+   failed half-way); for Identity Center, only the assignments this API created (the ledger's
+   marks), never one made outside it.
+Each removal is audited; one that fails is logged and tried again by the next pass. Access a grant
+was counted for while it was being removed is given back at once, as a revoke does.
 """
 
 from __future__ import annotations
@@ -16,10 +19,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_api.dal import repositories
 from execution_api.dal.grants import GrantRecord
-from execution_api.infra import iam_groups
-from execution_api.infra.config import roles_policy
+from execution_api.infra.aws_errors import AsyncRequestFailed, failure_name
 from execution_api.infra.observability import logger
-from execution_api.infra.settings import get_settings
+from execution_api.logic.providers import all_providers
 from execution_api.logic.revoke_access import revoke_access
 from execution_api.models.audit import AuditEvent
 from execution_api.models.domain import ExecutionState, utc_now
@@ -29,6 +31,7 @@ SWEEP = "sweep"
 EXPIRY_SLACK = timedelta(seconds=60)
 # Where removals that no elevation explains are audited (``AUDIT#sweep``).
 UNEXPLAINED = "sweep"
+_FAILURES = (ClientError, BotoCoreError, AsyncRequestFailed)
 
 
 def sweep_grants(actor: str) -> Counter[str]:
@@ -40,18 +43,32 @@ def sweep_grants(actor: str) -> Counter[str]:
         try:
             revoke_access(grant.guid, cause=SWEEP, actor=actor)
             outcomes["grant_revoked"] += 1
-        except (ClientError, BotoCoreError):
+        except _FAILURES:
             logger.warning("revoke failed in the sweep; the next pass retries", extra={"guid": grant.guid})
             outcomes["revoke_failed"] += 1
-    prefix = get_settings().elevation_group_prefix
-    for group in sorted({f"{prefix}{role.group}" for role in roles_policy().roles.values()}):
-        for user in sorted(iam_groups.members(group)):
-            if not _held(group, user.casefold(), now):
-                iam_groups.remove_member(group, user)
-                detail = {"cause": SWEEP, "target": group, "principal": user, "reason": "no live grant holds it"}
-                event = AuditEvent(guid=UNEXPLAINED, type="revoked", at=utc_now(), actor=actor, detail=detail)
-                repositories.audit().append(event)
-                outcomes["membership_removed"] += 1
+    ledger = repositories.grants()
+    for provider in all_providers():
+        for target, principal in provider.holdings():
+            held_as = provider.ledger_principal(principal)
+            if _held(provider.NAME, target, held_as, now):
+                continue
+            try:
+                provider.remove(target, principal)
+                if ledger.holders(provider.NAME, target, held_as):
+                    # A grant was counted while the access was being removed: it is given back.
+                    provider.add(target, principal)
+                    continue
+            except _FAILURES as error:
+                logger.warning(
+                    "removal failed in the sweep; the next pass retries",
+                    extra={"provider": provider.NAME, "target": target, "aws_error": failure_name(error)},
+                )
+                outcomes["removal_failed"] += 1
+                continue
+            detail = {"cause": SWEEP, "target": target, "principal": principal, "reason": "no live grant holds it"}
+            event = AuditEvent(guid=UNEXPLAINED, type="revoked", at=utc_now(), actor=actor, detail=detail)
+            repositories.audit().append(event)
+            outcomes["access_removed"] += 1
     return outcomes
 
 
@@ -62,9 +79,9 @@ def _is_live(grant: GrantRecord, now: datetime) -> bool:
     return record is not None and record.state is ExecutionState.INPROGRESS
 
 
-def _held(group: str, user: str, now: datetime) -> bool:
+def _held(provider: str, target: str, principal: str, now: datetime) -> bool:
     ledger = repositories.grants()
-    for guid in ledger.holders("aws", group, user):
+    for guid in ledger.holders(provider, target, principal):
         grant = ledger.get(guid)
         if grant is not None and _is_live(grant, now):
             return True

@@ -58,9 +58,12 @@ class ElevationGrant:
 
     role: str
     provider: str
-    principal: str  # the requester as the provider knows them (an IAM user name)
-    target: str  # what they are added to (an IAM group name)
+    principal: str  # the requester as the provider knows them (an IAM user name, an Identity Store user id)
+    target: str  # what they get (an IAM group name; a permission set ARN on an account: <ARN>@<account id>)
     duration_seconds: int
+    # For people, with provider aws-sso: the account and the permission set's name.
+    account: str | None = None
+    permission_set: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,10 +1,16 @@
 """The access-elevation policy (``config/roles.toml``): which roles exist, who may request and who
-approves each, and its limits. Validated when loaded; a policy that does not validate stops the
-function (and fails ``make test``), it is never half applied."""
+approves each, what each grants, and its limits. Validated when loaded; a policy that does not
+validate stops the function (and fails ``make test``), it is never half applied.
+
+A role grants through one provider: ``aws`` (membership of an IAM group of this account) or
+``aws-sso`` (an IAM Identity Center permission set on an account: one of the role's ``eligible``
+pairs of account and permission set, from the instance that ``[identity_center]`` names).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -18,6 +24,17 @@ Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9+
 # The shortest grant a role may allow (a policy would say minutes; seconds make tests quick).
 MIN_SECONDS = 5
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+# IAM Identity Center's own formats (its API reference).
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+PermissionSetName = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[\w+=,.@-]+$")]
+InstanceArn = Annotated[str, Field(pattern=r"^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$")]
+PermissionSetArn = Annotated[
+    str,
+    Field(pattern=r"^arn:aws(-[a-z]{1,5}){0,3}:sso:::permissionSet/(sso)?ins-[a-zA-Z0-9-.]{16}/ps-[a-zA-Z0-9-./]{16}$"),
+]
+IdentityStoreId = Annotated[
+    str, Field(pattern=r"^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+]
 
 
 class Principals(BaseModel):
@@ -46,15 +63,14 @@ class Principals(BaseModel):
         )
 
 
-class Role(BaseModel):
+class RoleBase(BaseModel):
+    """What every role has, whatever grants it."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Name
     description: str = ""
     enabled: bool = True
-    provider: Literal["aws"]
-    # What the role grants: membership of IAM group <ElevationGroupPrefix><group>.
-    group: Name
     requesters: Principals
     approvers: Principals = Principals()
     required_approvals: Annotated[int, Field(ge=1, le=10)] = 1
@@ -112,9 +128,81 @@ class Role(BaseModel):
             raise InvalidRequest(f"input.ticket: role '{self.name}' needs a ticket matching {self.ticket_pattern}")
 
 
+class IamGroupRole(RoleBase):
+    """Granted as membership of IAM group ``<ElevationGroupPrefix><group>`` in this account."""
+
+    provider: Literal["aws"]
+    group: Name
+
+
+class EligiblePair(BaseModel):
+    """One account and one permission set that a role may grant together."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account: AccountId
+    permission_set: PermissionSetName
+
+
+class IdentityCenterRole(RoleBase):
+    """Granted as an IAM Identity Center account assignment: one of ``eligible``, pairs of an account
+    and a permission set (not every permission set on every account)."""
+
+    provider: Literal["aws-sso"]
+    eligible: Annotated[tuple[EligiblePair, ...], Field(min_length=1)]
+
+    @field_validator("eligible")
+    @classmethod
+    def _distinct(cls, pairs: tuple[EligiblePair, ...]) -> tuple[EligiblePair, ...]:
+        if len(set(pairs)) != len(pairs):
+            raise ValueError("a pair of account and permission set is listed twice")
+        return pairs
+
+
+Role = Annotated[IamGroupRole | IdentityCenterRole, Field(discriminator="provider")]
+
+
+class IdentityCenter(BaseModel):
+    """The organization's IAM Identity Center instance (an organization has one, and only it assigns
+    permission sets on accounts): the accounts and permission sets roles may name, and how a
+    requester's verified email finds their Identity Store user."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    instance_arn: InstanceArn
+    identity_store_id: IdentityStoreId
+    # The Identity Store attribute that holds the requester's verified email (GetUserId's paths).
+    user_attribute: Literal["emails.value", "userName"] = "emails.value"
+    # By account id: a name for people (GET /roles shows it).
+    accounts: Annotated[dict[AccountId, Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1)]
+    # By name (as the Identity Center console shows it): the permission set's ARN.
+    permission_sets: Annotated[dict[PermissionSetName, PermissionSetArn], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _of_this_instance(self) -> Self:
+        instance = self.instance_arn.rsplit("/", 1)[1]
+        foreign = [name for name, arn in self.permission_sets.items() if arn.split("/")[1] != instance]
+        if foreign:
+            raise ValueError(f"permission_sets: {', '.join(foreign)} not of instance {instance}")
+        return self
+
+
+@dataclass(frozen=True)
+class IdentityCenterScope:
+    """What the policy's ``aws-sso`` roles (enabled or not) may assign: the instance, its identity
+    store, and the permission sets and accounts they name. The stack's IAM is scoped to exactly this
+    (its ``IdentityCenter*`` parameters)."""
+
+    instance_arn: str
+    identity_store_id: str
+    permission_set_arns: tuple[str, ...]
+    account_ids: tuple[str, ...]
+
+
 class RolesPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    identity_center: IdentityCenter | None = None
     roles: dict[str, Role]
 
     @model_validator(mode="before")
@@ -127,6 +215,40 @@ class RolesPolicy(BaseModel):
             }
             return {**data, "roles": roles}
         return data
+
+    @model_validator(mode="after")
+    def _pairs_named(self) -> Self:
+        """Every pair of an ``aws-sso`` role names an account and a permission set of
+        ``[identity_center]``."""
+        for role in self.roles.values():
+            if not isinstance(role, IdentityCenterRole):
+                continue
+            if self.identity_center is None:
+                raise ValueError(f"roles.{role.name}: provider aws-sso needs an [identity_center] section")
+            for pair in role.eligible:
+                if pair.account not in self.identity_center.accounts:
+                    raise ValueError(
+                        f"roles.{role.name}.eligible: account {pair.account} is not in identity_center.accounts"
+                    )
+                if pair.permission_set not in self.identity_center.permission_sets:
+                    raise ValueError(
+                        f"roles.{role.name}.eligible: permission set {pair.permission_set} "
+                        "is not in identity_center.permission_sets"
+                    )
+        return self
+
+    def identity_center_scope(self) -> IdentityCenterScope | None:
+        """What the ``aws-sso`` roles may assign; ``None`` when no role grants through Identity Center."""
+        pairs = {pair for role in self.roles.values() if isinstance(role, IdentityCenterRole) for pair in role.eligible}
+        if self.identity_center is None or not pairs:
+            return None
+        center = self.identity_center
+        return IdentityCenterScope(
+            instance_arn=center.instance_arn,
+            identity_store_id=center.identity_store_id,
+            permission_set_arns=tuple(sorted({center.permission_sets[pair.permission_set] for pair in pairs})),
+            account_ids=tuple(sorted({pair.account for pair in pairs})),
+        )
 
     def role(self, name: str) -> Role:
         """The enabled role named ``name``, or a 400 naming ``input.role``."""

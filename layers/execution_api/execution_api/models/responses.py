@@ -22,6 +22,9 @@ class GrantView(BaseModel):
     role: str
     target: str
     duration: str
+    provider: str | None = None
+    account: str | None = Field(default=None, description="aws-sso: the account the permission set is granted on")
+    permission_set: str | None = Field(default=None, description="aws-sso: the permission set's name")
     state: str | None = None
     granted_at: str | None = None
     expires_at: str | None = None
@@ -96,7 +99,13 @@ def _grant_view(execution: Execution) -> GrantView | None:
         return None
     status = asdict(execution.grant_status) if execution.grant_status else {}
     return GrantView(
-        role=grant.role, target=grant.target, duration=iso_duration(timedelta(seconds=grant.duration_seconds)), **status
+        role=grant.role,
+        target=grant.target,
+        duration=iso_duration(timedelta(seconds=grant.duration_seconds)),
+        provider=grant.provider,
+        account=grant.account,
+        permission_set=grant.permission_set,
+        **status,
     )
 
 
@@ -194,12 +203,26 @@ class ErrorBody(BaseModel):
     details: list[ErrorDetail] | None = None
 
 
+class EligibleTarget(BaseModel):
+    """One pair of account and permission set an ``aws-sso`` role grants: a request names them as
+    ``input.account`` and ``input.permission_set``."""
+
+    account: str = Field(description="The AWS account id")
+    account_name: str = Field(description="The account's name in the policy, for people")
+    permission_set: str = Field(description="The permission set's name")
+
+
 class RoleSummary(BaseModel):
     """A role the caller may request, with its limits."""
 
     name: str
     description: str
     provider: str
+    eligible: list[EligibleTarget] = Field(
+        default_factory=list,
+        description="aws-sso: the pairs of account and permission set the role grants (one per request); "
+        "empty for other providers",
+    )
     max_duration: str
     default_duration: str
     reason_required: bool
