@@ -16,7 +16,8 @@ from execution_api_cli.app import App, Output, output_options, pass_app
 def roles(app: App, out: Output) -> None:
     """The roles you may request (GET /roles): who approves, for how long, what a request needs.
 
-    Request one with `execapi start default -i '{"role": "NAME", "reason": "..."}'`.
+    Request one with `execapi start default -i '{"role": "NAME", "reason": "..."}'` (an IAM
+    Identity Center role also takes "account" and, where it offers several, "permission_set").
     -o json prints the API's array of roles; -o jsonl one a line.
     """
     listed = app.api().roles()
@@ -52,6 +53,11 @@ def _needs(role: dict) -> str:
     needs = ["reason"] if role["reason_required"] else []
     if role.get("ticket_pattern"):
         needs.append(f"ticket {role['ticket_pattern']}")
+    pairs = [
+        f"{pair['account']} ({pair['account_name']}) {pair['permission_set']}" for pair in role.get("eligible", [])
+    ]
+    if pairs:
+        needs.append(f"account and permission set, one of: {'; '.join(pairs)}")
     return ", ".join(needs) or "-"
 
 
