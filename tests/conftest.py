@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from execution_api.dal.executions import ExecutionRepository
+from execution_api.infra.config import workflow_catalogue
 from execution_api.infra.settings import get_settings
 from execution_api.models.domain import Execution
 from local.token import mint_token
@@ -51,6 +52,7 @@ def settings_env(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., N
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
+        workflow_catalogue.cache_clear()
 
     return change
 

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from execution_api.infra.settings import get_settings
+from execution_api.models.catalogue import WorkflowCatalogue
 from execution_api.models.policy import RolesPolicy
+
+
+class ConfigFileError(ValueError):
+    """A configuration file that does not parse; the message names the file and the line."""
 
 
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -26,15 +31,22 @@ def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as error:
+        # e.g. a table declared twice: "Cannot declare ('workflows', 'report') twice (at line 40, column 19)"
+        raise ConfigFileError(f"{path}: {error}") from None
+
+
 def read_config(directory: Path, name: str, stage: str) -> dict[str, Any]:
     """``<directory>/<name>.toml`` with the stage's overrides merged in."""
-    with (directory / f"{name}.toml").open("rb") as file:
-        base = tomllib.load(file)
+    base = _load_toml(directory / f"{name}.toml")
     stage_file = directory / "stages" / stage / f"{name}.toml"
     if not stage_file.exists():
         return base
-    with stage_file.open("rb") as file:
-        return deep_merge(base, tomllib.load(file))
+    return deep_merge(base, _load_toml(stage_file))
 
 
 @cache
@@ -42,3 +54,20 @@ def roles_policy() -> RolesPolicy:
     """The access-elevation policy of this stage (``config/roles.toml``), loaded once."""
     settings = get_settings()
     return RolesPolicy.model_validate(read_config(settings.config_dir, "roles", settings.stage))
+
+
+def load_catalogue(directory: Path, stage: str) -> WorkflowCatalogue:
+    """The workflow catalogue of ``stage`` (``<directory>/workflows.toml`` and the stage's overrides);
+    its input schemas are files under ``directory``."""
+    data = read_config(directory, "workflows", stage)
+    return WorkflowCatalogue.model_validate(data, context={"config_dir": directory})
+
+
+@cache
+def workflow_catalogue() -> WorkflowCatalogue:
+    """The workflows of this stage (``config/workflows.toml``), loaded once, each on a state machine
+    the stack knows (``STATE_MACHINES``)."""
+    settings = get_settings()
+    catalogue = load_catalogue(settings.config_dir, settings.stage)
+    catalogue.check_deployed(settings.state_machines)
+    return catalogue
