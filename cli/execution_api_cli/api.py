@@ -99,6 +99,14 @@ class Api:
 
     # -- workflow control -----------------------------------------------------------------------
 
+    def workflows(self) -> list[dict[str, Any]]:
+        """The workflows the caller may start, each with its input's JSON Schema."""
+        return self.request("GET", "/workflows")["workflows"]
+
+    def roles(self) -> list[dict[str, Any]]:
+        """The roles the caller may request (the elevation workflow's ``role``)."""
+        return self.request("GET", "/roles")["roles"]
+
     def describe(self, execution_id: str) -> dict[str, Any]:
         """The record with its Step Functions history."""
         return self.request("GET", f"/execution/{_path_id(execution_id)}")
