@@ -41,6 +41,18 @@ BASE_ENV = {
 }
 
 
+ISSUER = BENCH_PARAMETERS["JwtIssuer"]
+
+
+def _subject(user: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, user))
+
+
+def identity_of(user: str) -> str:
+    """The canonical identity (``<iss>#<sub>``) of ``http_event(user=...)``: what records are owned by."""
+    return f"{ISSUER}#{_subject(user)}"
+
+
 def apply_base_env() -> None:
     for name, value in BASE_ENV.items():
         os.environ.setdefault(name, value)
@@ -196,7 +208,7 @@ def http_event(
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload v2.0 event, as the JWT authorizer passes it."""
-    claims: dict[str, Any] = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, user)), "email": user}
+    claims: dict[str, Any] = {"iss": ISSUER, "sub": _subject(user), "email": user, "email_verified": "true"}
     if groups:
         claims["execution_api_groups"] = json.dumps(groups)
     all_headers = {"content-type": "application/json", "host": "api.example.com", **(headers or {})}

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from bench.common import CallRecorder, Stack, call_handler, embedded_aws, http_event, invoke, print_table
+from bench.common import CallRecorder, Stack, call_handler, embedded_aws, http_event, identity_of, invoke, print_table
 from execution_api.dal.executions import ExecutionRepository
 from execution_api.models.domain import Execution, ExecutionState
 from execution_api.models.ids import execution_arn, state_machine_name
@@ -66,7 +66,9 @@ class Fixture:
                 workflow=workflow,
                 agentflow_id={"batch": "wf-batch-job", "default": "wf-elevate"}.get(workflow, workflow),
                 state_machine_name=state_machine_name(arn),
-                owner=owner,
+                owner=identity_of(owner),
+                owner_display=owner,
+                owner_email=owner,
                 session_id="sess-1",
                 state=execution_state,
                 start_time=self.clock,

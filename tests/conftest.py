@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from execution_api.dal.executions import ExecutionRepository
-from execution_api.infra.config import workflow_catalogue
+from execution_api.infra.catalogue_config import workflow_catalogue
 from execution_api.infra.settings import get_settings
 from execution_api.models.domain import Execution
 from local.token import mint_token

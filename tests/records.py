@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from execution_api.dal.executions import ExecutionRepository
-from execution_api.infra.config import load_catalogue
+from execution_api.infra.catalogue_config import load_catalogue
 from execution_api.models.domain import Execution, ExecutionState, epoch_millis
 from execution_api.models.ids import execution_arn, state_machine_name
 from tests.events import owner_of

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from execution_api.infra.config import load_catalogue
+from execution_api.infra.catalogue_config import load_catalogue
 from execution_api.models import workflow_contract as contract
 from execution_api.models.catalogue import definition_placeholders, parse_definition
 from toolkit.template import ROOT

@@ -155,12 +155,12 @@ def clear_warm_caches() -> None:
     from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS  # noqa: PLC0415
 
     from execution_api.dal import repositories  # noqa: PLC0415
-    from execution_api.infra import clients, config  # noqa: PLC0415
+    from execution_api.infra import catalogue_config, clients, config  # noqa: PLC0415
     from execution_api.infra.settings import get_settings  # noqa: PLC0415
 
     get_settings.cache_clear()
     config.roles_policy.cache_clear()
-    config.workflow_catalogue.cache_clear()
+    catalogue_config.workflow_catalogue.cache_clear()
     clients.client.cache_clear()
     repositories.reset()
     for provider in DEFAULT_PROVIDERS.values():

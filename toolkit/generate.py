@@ -31,7 +31,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from execution_api.infra.config import ConfigFileError, load_catalogue
+from execution_api.infra.catalogue_config import load_catalogue
+from execution_api.infra.config import ConfigFileError
 from execution_api.models.catalogue import CatalogueError, Workflow, WorkflowCatalogue, logical_id, parse_definition
 from execution_api.models.workflow_contract import SUBSTITUTIONS, TABLE_PLACEHOLDER
 from toolkit.template import ROOT, TEMPLATE, TemplateError, parse_template

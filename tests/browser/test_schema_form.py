@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from execution_api.infra.config import load_catalogue
+from execution_api.infra.catalogue_config import load_catalogue
 from execution_api.models.workflow_inputs import ElevationInput
 from tests.e2e.conftest import a_user, wait_for_state
 from toolkit.template import ROOT

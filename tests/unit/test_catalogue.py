@@ -8,7 +8,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from execution_api.infra.config import ConfigFileError, load_catalogue
+from execution_api.infra.catalogue_config import load_catalogue
+from execution_api.infra.config import ConfigFileError
 from execution_api.models.catalogue import CatalogueError, WorkflowCatalogue, logical_id
 from execution_api.models.errors import InvalidRequest
 from toolkit.generate import read_definition

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from execution_api.infra.settings import get_settings
-from execution_api.models.catalogue import WorkflowCatalogue
 from execution_api.models.policy import RolesPolicy
 
 
@@ -54,20 +53,3 @@ def roles_policy() -> RolesPolicy:
     """The access-elevation policy of this stage (``config/roles.toml``), loaded once."""
     settings = get_settings()
     return RolesPolicy.model_validate(read_config(settings.config_dir, "roles", settings.stage))
-
-
-def load_catalogue(directory: Path, stage: str) -> WorkflowCatalogue:
-    """The workflow catalogue of ``stage`` (``<directory>/workflows.toml`` and the stage's overrides);
-    its input schemas are files under ``directory``."""
-    data = read_config(directory, "workflows", stage)
-    return WorkflowCatalogue.model_validate(data, context={"config_dir": directory})
-
-
-@cache
-def workflow_catalogue() -> WorkflowCatalogue:
-    """The workflows of this stage (``config/workflows.toml``), loaded once, each on a state machine
-    the stack knows (``STATE_MACHINES``)."""
-    settings = get_settings()
-    catalogue = load_catalogue(settings.config_dir, settings.stage)
-    catalogue.check_deployed(settings.state_machines)
-    return catalogue

@@ -8,7 +8,7 @@ import json
 from execution_api.dal import repositories
 from execution_api.dal.cursor import decode_cursor, encode_cursor
 from execution_api.dal.listing import ExecutionFilter
-from execution_api.infra.config import workflow_catalogue
+from execution_api.infra.catalogue_config import workflow_catalogue
 from execution_api.infra.secrets import cursor_signing_key
 from execution_api.infra.timefmt import parse_instant
 from execution_api.logic.ownership import render

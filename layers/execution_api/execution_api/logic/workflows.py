@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from execution_api.infra.config import workflow_catalogue
+from execution_api.infra.catalogue_config import workflow_catalogue
 from execution_api.infra.settings import Settings
 from execution_api.models.caller import Caller
 from execution_api.models.catalogue import Workflow

@@ -1,6 +1,6 @@
 """The workflow catalogue (``config/workflows.toml``): which workflows a stage offers, the state
 machine each runs on, its input's schema, who may start it, how a cancel reaches it, and what its
-records keep. Validated when loaded (``infra.config.workflow_catalogue``); a catalogue that does
+records keep. Validated when loaded (``infra.catalogue_config.workflow_catalogue``); a catalogue that does
 not validate stops the function (and fails ``make test``), it is never half applied. Every error
 names the workflow it is about.
 
