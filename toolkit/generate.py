@@ -124,7 +124,7 @@ def load_stack_config(
             catalogue = load_catalogue(config_dir, stage)
             catalogue.check_definitions(read)
         except (ValidationError, CatalogueError, ConfigFileError) as error:
-            raise GenerateError(f"config/workflows.toml, stage {stage}: {error}") from None
+            raise GenerateError(f"{config_dir / 'workflows.toml'}, stage {stage}: {error}") from None
         catalogues[stage] = catalogue
     return StackConfig(catalogues, _union(catalogues, read))
 

@@ -244,7 +244,6 @@ def _workflow_input(text: str | None, file: Any) -> Any:
 )
 @click.option(
     "--set",
-    "-f",
     "settings",
     multiple=True,
     metavar="FIELD=VALUE",

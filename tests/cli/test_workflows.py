@@ -62,7 +62,7 @@ def test_start_builds_the_input_from_fields_typed_by_the_schema(
     user = a_user()
 
     report = execapi(
-        "start", "report", "--set", "title=Q4 sales", "-f", "period=weekly", "--set", "delay_seconds=0", user=user
+        "start", "report", "--set", "title=Q4 sales", "--set", "period=weekly", "--set", "delay_seconds=0", user=user
     )
     batch = execapi("start", "batch", "-i", '{"step_seconds": 0}', "--set", "items=a, b", user=user)
 
