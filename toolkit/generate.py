@@ -86,9 +86,9 @@ class StackWorkflow:
 
 @dataclass(frozen=True)
 class StackConfig:
-    """The configuration every stage of the template gets: each stage's catalogue, and the union."""
+    """What the template gets from the configuration of every stage: the union of their catalogues.
+    (A section of another configuration file would add its union here.)"""
 
-    catalogues: dict[str, WorkflowCatalogue]
     workflows: list[StackWorkflow]
 
 
@@ -126,7 +126,7 @@ def load_stack_config(
         except (ValidationError, CatalogueError, ConfigFileError) as error:
             raise GenerateError(f"{config_dir / 'workflows.toml'}, stage {stage}: {error}") from None
         catalogues[stage] = catalogue
-    return StackConfig(catalogues, _union(catalogues, read))
+    return StackConfig(_union(catalogues, read))
 
 
 def _union(catalogues: dict[str, WorkflowCatalogue], read: Callable[[str], str | None]) -> list[StackWorkflow]:
