@@ -19,7 +19,7 @@ AWS_CLI = aws $(if $(REGION),--region $(REGION))
 
 CHROMIUM ?= chromium
 
-.PHONY: install browser run token test test-repeat lint validate build format bench openapi screenshots first-user clean
+.PHONY: install browser run token test test-repeat lint validate build format bench generate openapi screenshots first-user clean
 
 $(STAMP): requirements-dev.txt layers/execution_api/pyproject.toml cli/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,9 @@ test-repeat: $(STAMP)  ## run the concurrency tests N times in a row, stopping a
 		echo "== run $$run of $(N)"; \
 		$(BIN)/python -m pytest -q -m concurrency || { echo "run $$run of $(N) failed"; exit 1; }; \
 	done; echo "$(N) of $(N) runs passed"
+
+generate: $(STAMP)  ## write what template.yaml derives from config/ (the workflow catalogue's state machines, rule, IAM)
+	$(BIN)/python -m toolkit.generate
 
 openapi: $(STAMP)  ## regenerate openapi.json from the functions' routes
 	$(BIN)/python -m local.openapi

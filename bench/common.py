@@ -23,7 +23,7 @@ from local.auth import subject_of
 from toolkit import moto_fixes
 from toolkit.aws import EmbeddedAws, quiet_moto_logs
 from toolkit.functions import FUNCTIONS_DIR, LambdaContext, clear_warm_caches, function_module
-from toolkit.template import STATE_MACHINE_TYPES, Resolver, function_environment
+from toolkit.template import ROOT, STATE_MACHINE_TYPES, Resolver, function_environment
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -91,7 +91,12 @@ def embedded_aws() -> Iterator[Stack]:
     with EmbeddedAws() as aws:
         resolver = aws.deploy(BENCH_PARAMETERS)
         env = function_environment(resolver.template, resolver)
-        env |= {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        # The ConfigLayer's files are the repository's config/ (Lambda mounts them at /opt).
+        env |= {
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "CONFIG_DIR": str(ROOT / "config"),
+        }
         os.environ.update(env)
         clear_warm_caches()
         yield Stack(resolver, env)

@@ -1,9 +1,10 @@
 """EventBridge, played locally for "Step Functions Execution Status Change" events.
 
 moto runs executions but emits no events. A daemon thread polls the template's state machines
-and, for each execution that has ended, builds the event AWS would send and delivers it to every
-function whose ``EventBridgeRule`` pattern matches it: once per execution; a handler that
-raises gets the event again at the next poll, up to its ``EventInvokeConfig`` retry count.
+(and those the rules name by ARN, once they exist) and, for each execution that has ended,
+builds the event AWS would send and delivers it to every function whose ``EventBridgeRule``
+pattern matches it: once per execution; a handler that raises gets the event again at the next
+poll, up to its ``EventInvokeConfig`` retry count.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +90,18 @@ def build_rules(template: dict[str, Any], functions: dict[str, LambdaFunction], 
     return rules
 
 
+def watched_state_machines(rules: list[Rule]) -> list[str]:
+    """The state machine ARNs the rules' patterns name (``detail.stateMachineArn``)."""
+    return sorted(
+        {
+            arn
+            for rule in rules
+            for arn in rule.pattern.get("detail", {}).get("stateMachineArn", [])
+            if isinstance(arn, str)
+        }
+    )
+
+
 def _millis(moment: datetime | None) -> int | None:
     return int(moment.timestamp() * 1000) if moment else None
 
@@ -152,18 +166,24 @@ class StatusChangePoller:
         """Delivers the events of executions that ended since the last poll; returns how many."""
         delivered = 0
         for state_machine_arn in self._state_machines:
-            paginator = self._sfn.get_paginator("list_executions")
-            for page in paginator.paginate(stateMachineArn=state_machine_arn):
-                for summary in page["executions"]:
-                    arn = summary["executionArn"]
-                    if summary["status"] == "RUNNING" or arn in self._delivered:
-                        continue
-                    if self._deliver(self._sfn.describe_execution(executionArn=arn)):
-                        self._delivered.add(arn)
-                        for key in [key for key in self._attempts if key[0] == arn]:
-                            del self._attempts[key]
-                        delivered += 1
+            for summary in self._executions(state_machine_arn):
+                arn = summary["executionArn"]
+                if summary["status"] == "RUNNING" or arn in self._delivered:
+                    continue
+                if self._deliver(self._sfn.describe_execution(executionArn=arn)):
+                    self._delivered.add(arn)
+                    for key in [key for key in self._attempts if key[0] == arn]:
+                        del self._attempts[key]
+                    delivered += 1
         return delivered
+
+    def _executions(self, state_machine_arn: str) -> Iterator[dict[str, Any]]:
+        """Its executions; none while a state machine registered by ARN does not exist here (yet)."""
+        try:
+            for page in self._sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
+                yield from page["executions"]
+        except self._sfn.exceptions.StateMachineDoesNotExist:
+            return
 
     def _deliver(self, execution: dict[str, Any]) -> bool:
         """True when every matching rule's function took the event (or gave up on it)."""

@@ -58,7 +58,7 @@ _ERRORS_BY_PATH = {
     "/signal": _SIGNAL_ERRORS,
     "/signals/inspect": _SIGNAL_ERRORS,
     "/audit": {"403": "Only admins read audit trails"},
-    "/execution": {"403": "The caller may not request this role (the roles policy)"},
+    "/execution": {"403": "The caller may not start this workflow, or request this role (the roles policy)"},
 }
 
 

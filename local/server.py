@@ -11,8 +11,11 @@ the server's own ``POST /_local/outbox``: each post is appended as one JSON line
 ``DELETE /_local/faults`` takes every fault away.
 
 Everything it serves comes from ``template.yaml``: the routes (each function's ``HttpApi``
-events), the JWT authorizer, the functions' environment, the resources. The server only
-adapts HTTP to the Lambda events API Gateway would send and back. Tests can run it in a thread
+events), the JWT authorizer, the functions' environment, the resources. Its generated sections
+are written again from the configuration the server runs with (``toolkit.generate``), so a
+workflow added to ``config/workflows.toml`` runs here as it would once deployed: its state
+machine created, in the functions' ``STATE_MACHINES`` and watched for status changes. The server
+only adapts HTTP to the Lambda events API Gateway would send and back. Tests can run it in a thread
 with :func:`start`; the end-to-end tests run it as a subprocess, exactly as ``make run`` does.
 """
 
@@ -39,18 +42,20 @@ from urllib.parse import urlsplit
 from local import apigw, auth, openapi
 from local.apigw import HttpRequest, HttpResponse, Route, json_response
 from local.aws_endpoint import EmbeddedAwsEndpoint
-from local.eventbridge import Scheduler, StatusChangePoller, build_rules, build_schedules
+from local.eventbridge import Scheduler, StatusChangePoller, build_rules, build_schedules, watched_state_machines
 from local.oidc import Client, LocalIdentityProvider
 from local.streams import StreamPoller, build_sources
 from toolkit import faults, moto_fixes
 from toolkit.aws import EmbeddedAws, quiet_moto_logs
 from toolkit.functions import LambdaFunction, load_functions
+from toolkit.generate import GenerateError, generate
 from toolkit.template import (
     FUNCTION,
     ROOT,
     STATE_MACHINE_TYPES,
+    TEMPLATE,
     identity_center_parameters,
-    load_template,
+    parse_template,
     shared_environment,
 )
 
@@ -246,15 +251,18 @@ def local_issuer(origin: str) -> str:
     return os.environ.get(ISSUER_ENV) or origin + auth.ISSUER_PATH
 
 
+def config_dir() -> Path:
+    """The ConfigLayer's files: the repository's config/ (Lambda mounts them at /opt), or the
+    directory ``$LOCAL_CONFIG_DIR`` names (the tests add roles and workflows of their own)."""
+    return Path(os.environ.get(CONFIG_DIR_ENV) or ROOT / "config")
+
+
 def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
-    template = load_template()
+    template = parse_template(generate(TEMPLATE.read_text(), config_dir()), str(TEMPLATE))
     base_path = api_base_path(template)
     issuer = local_issuer(origin)
     overrides: dict[str, Any] = auth.template_parameters(issuer)
-    # The ConfigLayer's files are the repository's config/ (Lambda mounts them at /opt), or the
-    # directory $LOCAL_CONFIG_DIR names (the tests add roles of their own).
-    config_dir = Path(os.environ.get(CONFIG_DIR_ENV) or ROOT / "config")
-    policy = _policy(config_dir, str(template["Parameters"]["Stage"]["Default"]))
+    policy = _policy(config_dir(), str(template["Parameters"]["Stage"]["Default"]))
     scope = policy.identity_center_scope()
     if scope is not None:
         # As a deployment that turns the aws-sso provider on passes them (README, "IAM Identity Center").
@@ -269,7 +277,7 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
 
     log_level = os.environ.get("POWERTOOLS_LOG_LEVEL") or "WARNING"
     os.environ.update(shared_environment(template, resolver))
-    os.environ["CONFIG_DIR"] = str(config_dir)
+    os.environ["CONFIG_DIR"] = str(config_dir())
     os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
 
@@ -290,8 +298,9 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
 
     functions = load_functions(template, resolver, aws.account_id)
     routes, cors = apigw.build_routes(template, functions, resolver)
-    state_machines = list(resolver.refs_of_type(*STATE_MACHINE_TYPES).values())
     rules = build_rules(template, functions, resolver)
+    # The stack's state machines, and those registered by ARN that the rules watch.
+    state_machines = sorted({*resolver.refs_of_type(*STATE_MACHINE_TYPES).values(), *watched_state_machines(rules)})
     sources = build_sources(template, functions, resolver)
     schedules, notes = build_schedules(template, functions, resolver)
     background = [
@@ -305,6 +314,7 @@ def _assemble(aws: EmbeddedAws, origin: str, quiet: bool) -> LocalApi:
         *(f"Step Functions status changes -> {rule.function.logical_id}" for rule in rules),
         *(f"DynamoDB stream -> {source.function.logical_id}" for source in sources),
         *(f"every {schedule.interval_seconds:.0f}s -> {schedule.function.logical_id}" for schedule in schedules),
+        *_absent_state_machines(aws, get_settings().state_machines),
         *notes,
     ]
     if center is not None:
@@ -359,6 +369,18 @@ def _policy(config_dir: Path, stage: str) -> Any:
     from execution_api.models.policy import RolesPolicy  # noqa: PLC0415
 
     return RolesPolicy.model_validate(read_config(config_dir, "roles", stage))
+
+
+def _absent_state_machines(aws: EmbeddedAws, state_machines: dict[str, str]) -> list[str]:
+    """A note for each workflow registered by the ARN of a state machine the embedded AWS does not have."""
+    sfn = aws.client("stepfunctions")
+    notes = []
+    for workflow, arn in sorted(state_machines.items()):
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+        except sfn.exceptions.StateMachineDoesNotExist:
+            notes.append(f"workflow {workflow}: its state machine {arn} is not here: create it at /_aws to run it")
+    return notes
 
 
 def _host_and_port(origin: str) -> tuple[str, int]:
@@ -536,6 +558,9 @@ def main(argv: list[str] | None = None) -> int:
         handle = create(args.host, args.port, args.quiet)
     except KeyboardInterrupt:
         return 130
+    except GenerateError as error:
+        print(f"cannot serve this configuration: {error}", file=sys.stderr)
+        return 1
     except OSError as error:
         if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
             raise

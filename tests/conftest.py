@@ -3,6 +3,7 @@ local server (``make run``'s) for the end-to-end and CLI tests."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from execution_api.dal.executions import ExecutionRepository
+from execution_api.infra.catalogue_config import workflow_catalogue
 from execution_api.infra.settings import get_settings
 from execution_api.models.domain import Execution
 from local.token import mint_token
@@ -51,6 +53,7 @@ def settings_env(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., N
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
+        workflow_catalogue.cache_clear()
 
     return change
 
@@ -136,14 +139,39 @@ reason_required = false
 """
 
 
+# A workflow of the tests' own, added by configuration alone: an existing state machine, by ARN
+# (``tests/e2e/test_workflow_catalogue_e2e.py`` creates it in the server's embedded AWS).
+EXTERNAL_WORKFLOW = "e2e-external"
+EXTERNAL_STARTERS = "e2e-operators"
+EXTERNAL_ARN = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:e2e-external-${Stage}"
+TEST_WORKFLOWS = f"""
+[workflows.{EXTERNAL_WORKFLOW}]
+agentflow_id = "wf-e2e-external"
+description = "Test: a state machine of its own, registered by ARN"
+state_machine_arn = "{EXTERNAL_ARN}"
+input_schema = "schemas/e2e-external.json"
+starters = {{ groups = ["{EXTERNAL_STARTERS}"] }}
+cancel_mode = "stop"
+retention_days = 7
+"""
+TEST_WORKFLOW_SCHEMA = {
+    "type": "object",
+    "required": ["seconds"],
+    "additionalProperties": False,
+    "properties": {"seconds": {"type": "integer", "minimum": 0, "maximum": 600, "description": "How long it waits"}},
+}
+
+
 @pytest.fixture(scope="session")
 def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's config/, plus ``TEST_ROLES`` as the dev stage's override."""
+    """The repository's config/, plus ``TEST_ROLES`` and ``TEST_WORKFLOWS`` as the dev stage's overrides."""
     directory = tmp_path_factory.mktemp("config")
     shutil.copytree(ROOT / "config", directory, dirs_exist_ok=True)
     stage = directory / "stages" / "dev"
     stage.mkdir(parents=True, exist_ok=True)
     (stage / "roles.toml").write_text(TEST_ROLES)
+    (stage / "workflows.toml").write_text(TEST_WORKFLOWS)
+    (directory / "schemas" / "e2e-external.json").write_text(json.dumps(TEST_WORKFLOW_SCHEMA))
     return directory
 
 

@@ -6,10 +6,11 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from execution_api.dal.executions import ExecutionRepository
-from execution_api.models.catalogue import WORKFLOWS
+from execution_api.infra.catalogue_config import load_catalogue
 from execution_api.models.domain import Execution, ExecutionState, epoch_millis
 from execution_api.models.ids import execution_arn, state_machine_name
 from tests.events import owner_of
+from toolkit.template import ROOT
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -18,6 +19,7 @@ ADMIN_GROUP = "execution-admins"
 # The guid the sample events in events/ name.
 PLACEHOLDER_GUID = "00000000-0000-4000-8000-000000000001"
 _DEFAULT_START = datetime(2024, 1, 15, 10, 0, tzinfo=UTC)
+WORKFLOWS = load_catalogue(ROOT / "config", "dev").workflows
 
 
 def new_record(

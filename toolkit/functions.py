@@ -147,17 +147,20 @@ def load_functions(template: dict[str, Any], resolver: Resolver, account_id: str
 
 
 def clear_warm_caches() -> None:
-    """What a warm container keeps between invocations: settings, the code's clients and
-    repositories, and cached parameter values. The Powertools providers themselves stay
-    (``parameters.clear_caches()`` would drop them, and making one costs a boto3 session, about
-    0.15 s): their value caches are what must not leak from one test or stack to the next."""
+    """What a warm container keeps between invocations: settings, the configuration read with them
+    (roles policy, workflow catalogue), the code's clients and repositories, and cached parameter
+    values. The Powertools providers themselves stay (``parameters.clear_caches()`` would drop
+    them, and making one costs a boto3 session, about 0.15 s): their value caches are what must not
+    leak from one test or stack to the next."""
     from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS  # noqa: PLC0415
 
     from execution_api.dal import repositories  # noqa: PLC0415
-    from execution_api.infra import clients  # noqa: PLC0415
+    from execution_api.infra import catalogue_config, clients, config  # noqa: PLC0415
     from execution_api.infra.settings import get_settings  # noqa: PLC0415
 
     get_settings.cache_clear()
+    config.roles_policy.cache_clear()
+    catalogue_config.workflow_catalogue.cache_clear()
     clients.client.cache_clear()
     repositories.reset()
     for provider in DEFAULT_PROVIDERS.values():

@@ -49,12 +49,17 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
+def parse_template(text: str, where: str = "template") -> dict[str, Any]:
+    """A template's text as plain data (tags become ``{"Ref": ...}``, ...)."""
+    template, matches = decode_str(text)
+    if matches or template is None:
+        raise TemplateError(f"{where} does not parse: {[str(match) for match in matches]}")
+    return json.loads(json.dumps(template))
+
+
 @cache
 def _template_json(path: Path) -> str:
-    template, matches = decode_str(path.read_text())
-    if matches or template is None:
-        raise TemplateError(f"{path} does not parse: {[str(match) for match in matches]}")
-    return json.dumps(template)
+    return json.dumps(parse_template(path.read_text(), str(path)))
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:

@@ -128,11 +128,15 @@ class Api:
         """An elevation's audit trail (admins)."""
         return self.request("GET", f"/executions/{_path_id(execution_id)}/audit")
 
-    def roles(self) -> list[dict[str, Any]]:
-        """The roles the caller may request, with their limits."""
-        return self.request("GET", "/roles")["roles"]
-
     # -- workflow control -----------------------------------------------------------------------
+
+    def workflows(self) -> list[dict[str, Any]]:
+        """The workflows the caller may start, each with its input's JSON Schema."""
+        return self.request("GET", "/workflows")["workflows"]
+
+    def roles(self) -> list[dict[str, Any]]:
+        """The roles the caller may request (the elevation workflow's ``role``), with their limits."""
+        return self.request("GET", "/roles")["roles"]
 
     def describe(self, execution_id: str) -> dict[str, Any]:
         """The record with its Step Functions history."""

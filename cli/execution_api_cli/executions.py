@@ -17,6 +17,7 @@ from execution_api_cli.api import MAX_PAGE_SIZE, Api
 from execution_api_cli.app import ENDED_STATES, STATES, App, Output, filter_options, output_options, pass_app
 from execution_api_cli.config import Profile
 from execution_api_cli.errors import ApiError
+from execution_api_cli.workflows import startable, with_settings
 
 END_EVENTS = {
     "WorkflowExecutionCompleted",
@@ -259,6 +260,13 @@ def _workflow_input(text: str | None, file: Any) -> Any:
 @click.option(
     "--input-file", type=click.File("r", encoding="utf-8"), help="A file holding the input as JSON; - reads stdin."
 )
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="One field of the input, typed by the workflow's schema (items of a list: a,b,c); repeatable, over --input.",
+)
 @click.option("--session-id", "-s", help="A grouping key of your choice (list --session-id finds them).")
 @click.option("--idempotency-key", help="Retrying with the same key and input returns the first start.")
 @output_options
@@ -269,13 +277,16 @@ def start(
     workflow: str,
     input_text: str | None,
     input_file: Any,
+    settings: tuple[str, ...],
     session_id: str | None,
     idempotency_key: str | None,
     out: Output,
 ) -> None:
-    """Start WORKFLOW; prints the new execution's guid (-o json: the API's answer)."""
-    workflow_input = _workflow_input(input_text, input_file)
-    started = app.api().start(workflow, workflow_input, session_id, idempotency_key)
+    """Start WORKFLOW, one you may start (execapi workflows); prints the new execution's guid (-o
+    json: the API's answer). Its fields: `execapi workflows WORKFLOW`."""
+    api = app.api()
+    workflow_input = with_settings(startable(api, workflow), _workflow_input(input_text, input_file), settings)
+    started = api.start(workflow, workflow_input, session_id, idempotency_key)
     if not out.table:
         render.emit_document(started, out.format)
         return

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from execution_api_cli import __version__, access, account, approvals, executions, exit_codes, profiles
+from execution_api_cli import __version__, access, account, approvals, executions, exit_codes, profiles, workflows
 from execution_api_cli.app import App
 from execution_api_cli.config import DEFAULT_PROFILE, config_path
 from execution_api_cli.errors import CliError
@@ -74,9 +74,9 @@ def cli(
 ) -> None:
     """Command-line client of the Execution Management API.
 
-    Sign in once with `execapi login`; then list, watch, wait for, start, approve, cancel,
-    terminate and delete executions. Every command takes -o json or -o jsonl for scripts: the
-    API's own objects, unchanged.
+    Sign in once with `execapi login`; then see the workflows you may start, and list, watch, wait
+    for, start, approve, cancel, terminate and delete executions. Every command takes -o json or
+    -o jsonl for scripts: the API's own objects, unchanged.
     """
     ctx.obj = App(profile_name=profile_name, config_file=config_path(config_file), base_url=base_url, token=token)
 
@@ -85,6 +85,7 @@ for command in (
     account.login,
     account.logout,
     account.whoami,
+    workflows.workflows,
     executions.list_executions,
     executions.show,
     executions.wait,

@@ -3,7 +3,6 @@ notification (the local outbox), seen live by the requester; and every other out
 
 from __future__ import annotations
 
-import json
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -23,8 +22,9 @@ GROUP = f"group:{APPROVERS}"  # whom the developer role's decisions are addresse
 def request_elevation(page: Page, reason: str = "deploy the release") -> str:
     """Alice's part: the start form, then the new execution's page; returns its guid."""
     page.get_by_role("link", name="Start", exact=True).click()
-    request = {"role": "developer", "provider": "aws", "reason": reason}
-    page.get_by_label("Input (JSON)").fill(json.dumps(request))
+    expect(page.get_by_label("Workflow", exact=True)).to_have_value("default")
+    page.get_by_label("Role (required)").select_option("developer")
+    page.get_by_label("Reason").fill(reason)
     page.get_by_role("button", name="Start").click()
     page.wait_for_url("**/console/executions/*")
     return page.url.rsplit("/", 1)[1]

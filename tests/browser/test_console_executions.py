@@ -117,6 +117,22 @@ def test_bulk_delete_confirms_then_reports_each_execution(new_page, api) -> None
     client.post(f"/execution/{running}/cancel")
 
 
+def test_cancelling_a_workflow_without_cleanup_says_it_stops_it(new_page, api) -> None:
+    user = a_user()
+    guid = start(api(user), "report", {"title": "Monthly", "period": "monthly", "delay_seconds": 600})["run_id"]
+    page = signed_in_page(new_page, f"/console/executions/{guid}", user)
+    expect(page.locator("dl.record")).to_contain_text("stops it (no cleanup to run)")
+    expect(page.locator("dl.record")).to_contain_text("team=analytics")
+
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Cancel stops it")
+    dialog.get_by_role("button", name="Cancel the execution").click()
+
+    expect(page.locator(".status-line .badge")).to_have_text("Cancelled")
+    assert api(user).get(f"/executions/{guid}").body["cancel_mode"] == "stop"
+
+
 def test_terminate_asks_first_and_says_how_it_differs_from_cancel(new_page, api) -> None:
     user = a_user()
     guid = start(api(user), "default", elevation())["run_id"]
@@ -179,14 +195,47 @@ def test_text_from_the_api_is_shown_as_text(new_page, api) -> None:
     client.post(f"/execution/{guid}/cancel")
 
 
-def test_start_shows_the_apis_field_errors(new_page) -> None:
-    page = signed_in_page(new_page, "/console/start", a_user())
-    page.get_by_label("Input (JSON)").fill('{"provider": "aws", "reason": "no role"}')
+def test_start_offers_the_roles_you_may_request_and_shows_the_apis_field_errors(new_page, api) -> None:
+    user = a_user()
+    page = signed_in_page(new_page, "/console/start", user)
+    role = page.get_by_label("Role (required)")
+    expect(role).to_be_visible()
+    requestable = [each["name"] for each in api(user).get("/roles").body["roles"]]
+
+    assert role.locator("option").evaluate_all("options => options.map(option => option.value)") == requestable
+    role.select_option("developer")  # no reason given: the developer role's policy needs one
     page.get_by_role("button", name="Start").click()
 
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Not started")
-    expect(alert).to_contain_text("input.role")
+    reason = page.get_by_label("Reason")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("[data-field='reason'] .field-error")).to_contain_text("needs a reason")
+    assert api(user).get("/executions").body["total"] == 0
+
+
+def test_start_builds_each_workflows_form_from_get_workflows_and_runs_the_report(new_page, api) -> None:
+    user = a_user()
+    page = signed_in_page(new_page, "/console/start", user)
+    picker = page.get_by_label("Workflow", exact=True)
+    offered = picker.locator("option").evaluate_all("options => options.map(option => option.value)")
+
+    assert offered == [workflow["name"] for workflow in api(user).get("/workflows").body["workflows"]]
+    picker.select_option("report")
+    page.wait_for_url("**/console/start?workflow=report")
+    expect(page.get_by_test_id("workflow-about")).to_contain_text("A cancel stops it at once")
+    expect(page.get_by_label("Format")).to_have_value("json")
+    page.get_by_label("Title (required)").fill("Sales of the week")
+    page.get_by_label("Period (required)").select_option("weekly")
+    page.get_by_label("Delay seconds").fill("0")
+    page.get_by_role("button", name="Start").click()
+
+    page.wait_for_url("**/console/executions/*")
+    guid = page.url.rsplit("/", 1)[1]
+    expect(page.locator(".status-line .badge")).to_have_text("Finished")
+    record = api(user).get(f"/executions/{guid}").body
+    assert record["input"] == {"title": "Sales of the week", "period": "weekly", "format": "json", "delay_seconds": 0}
+    assert record["output"]["days"] == 7
 
 
 def test_usable_on_a_360_px_screen_with_labels_and_keyboard(new_page, api) -> None:

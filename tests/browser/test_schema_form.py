@@ -1,7 +1,7 @@
-"""The start form's generator (``schema_form.js``) on the workflows' real input schemas (their
-pydantic models): labelled controls, the value it builds starts an execution, and the API's 400
-details land next to their fields. (The start page itself takes these schemas from
-``GET /workflows``.)"""
+"""The start form's generator (``schema_form.js``) on the workflows' real input schemas (the
+elevation's pydantic model, the batch job's JSON Schema): labelled controls, the value it builds
+starts an execution, and the API's 400 details land next to their fields. (The start page itself
+takes these schemas from ``GET /workflows``.)"""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from execution_api.models.workflow_inputs import BatchJobInput, ElevationInput
+from execution_api.infra.catalogue_config import load_catalogue
+from execution_api.models.workflow_inputs import ElevationInput
 from tests.e2e.conftest import a_user, wait_for_state
+from toolkit.template import ROOT
 
 
 def generated_form(page: Page, schema: dict[str, Any]) -> None:
@@ -57,9 +59,9 @@ def test_the_elevation_form_starts_an_elevation_and_shows_the_apis_field_errors(
 
 def test_the_batch_form_builds_lists_and_numbers(new_page, api) -> None:
     page = new_page()
-    generated_form(page, BatchJobInput.model_json_schema())
+    generated_form(page, load_catalogue(ROOT / "config", "dev").workflows["batch"].schema_of_input)
     page.get_by_label("Items (required)").fill("a\nb")
-    page.get_by_label("Step Seconds").fill("0")
+    page.get_by_label("Step seconds").fill("0")
     value = page.evaluate("window.generated.collect()")
 
     assert value == {"items": ["a", "b"], "step_seconds": 0, "timeout_seconds": 3600}

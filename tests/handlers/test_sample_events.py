@@ -36,6 +36,7 @@ SAMPLES = {
     "inspect_signal": "inspect_signal",
     "list_signals": "list_signals",
     "list_roles": "list_roles",
+    "list_workflows": "list_workflows",
     "read_audit": "read_audit",
     "console": "console",
     "notify_decision": "notify_decision",
@@ -177,6 +178,17 @@ def test_the_roles_sample_lists_what_alice_may_request(invoke):
 
     assert reply.status == 200, reply
     assert [role["name"] for role in reply.body["roles"]] == ["readonly", "developer", "admin"]
+
+
+def test_the_workflows_sample_lists_what_alice_may_start_with_each_input_schema(invoke):
+    reply = invoke("list_workflows", load_event("list_workflows"))
+
+    assert reply.status == 200, reply
+    workflows = {workflow["name"]: workflow for workflow in reply.body["workflows"]}
+    assert list(workflows) == ["default", "batch", "report"]
+    assert workflows["report"]["input_schema"]["required"] == ["title", "period"]
+    assert workflows["default"]["input_model"] == "elevation"
+    assert "role" in workflows["default"]["input_schema"]["properties"]
 
 
 def test_the_audit_sample_reads_the_trail_as_an_admin(invoke, make_record):

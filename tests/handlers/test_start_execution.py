@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -11,13 +12,15 @@ from execution_api.models.domain import ExecutionState
 from tests.events import http_event, owner_of
 from tests.http_assertions import assert_bad_request, assert_error
 from tests.records import ALICE, BOB
+from toolkit.template import ROOT
 from toolkit.waiting import wait_until
 
 
 @pytest.fixture
 def post(invoke):
-    def call(body, user: str = ALICE, headers: dict[str, str] | None = None):
-        return invoke("start_execution", http_event("start_execution", body=body, user=user, headers=headers))
+    def call(body, user: str = ALICE, headers: dict[str, str] | None = None, groups: list[str] | None = None):
+        event = http_event("start_execution", body=body, user=user, headers=headers, groups=groups)
+        return invoke("start_execution", event)
 
     return call
 
@@ -93,22 +96,86 @@ def test_an_unknown_workflow_is_not_found_and_nothing_is_written(post, written):
     assert written() == before
 
 
-def test_a_disabled_workflow_is_a_conflict_and_nothing_is_written(post, written, settings_env):
-    settings_env(DISABLED_WORKFLOWS="default, batch")
+def test_a_workflow_disabled_in_the_stage_is_a_conflict_and_nothing_is_written(post, written, settings_env):
+    settings_env(STAGE="prod")  # config/stages/prod/workflows.toml disables batch
     before = written()
 
     body = assert_error(post({"workflow": "batch", "input": {"items": ["a"]}}), 409)
 
-    assert "workflow" in body["message"]
+    assert body["message"] == "workflow: 'batch' is disabled in this deployment"
     assert written() == before
 
 
-def test_a_workflow_this_stack_does_not_deploy_is_not_found(post, written, aws, settings_env):
+def test_a_catalogue_whose_state_machine_the_stack_does_not_know_does_not_load(post, written, aws, settings_env):
     settings_env(STATE_MACHINES=json.dumps({"default": aws.workflow_arns["default"]}))
     before = written()
 
-    assert_error(post({"workflow": "batch", "input": {"items": ["a"]}}), 404)
+    body = assert_error(post({"workflow": "default", "input": {}}), 500)
+
+    assert body["message"] == "Internal server error"
     assert written() == before
+
+
+@pytest.fixture
+def ops_only_config(tmp_path):
+    """The repository's config/, with ``report`` startable by the ``ops`` group only."""
+    directory = tmp_path / "config"
+    shutil.copytree(ROOT / "config", directory)
+    (directory / "stages" / "dev").mkdir(parents=True, exist_ok=True)
+    (directory / "stages" / "dev" / "workflows.toml").write_text(
+        '[workflows.report]\nstarters = { everyone = false, groups = ["ops"] }\n'
+    )
+    return directory
+
+
+def test_only_the_workflows_starters_may_start_it(post, written, settings_env, ops_only_config):
+    settings_env(CONFIG_DIR=str(ops_only_config))
+    request = {"workflow": "report", "input": {"title": "t", "period": "daily", "delay_seconds": 0}}
+    before = written()
+
+    body = assert_error(post(request), 403)
+    refused = written()
+    started = post(request, groups=["ops"])
+
+    assert body["message"] == "workflow: you may not start 'report'"
+    assert refused == before
+    assert started.status == 201, started
+
+
+def test_a_workflow_of_the_catalogue_starts_with_its_schemas_defaults_and_its_record_keeps_its_settings(
+    post, sfn, aws, repository
+):
+    reply = post({"workflow": "report", "input": {"title": "Sales", "period": "weekly", "delay_seconds": 0}})
+
+    assert reply.status == 201, reply
+    guid, arn = reply.body["run_id"], reply.body["workflow_id"]
+    described = sfn.describe_execution(executionArn=arn)
+    assert described["stateMachineArn"] == aws.workflow_arns["report"]
+    assert json.loads(described["input"]) == {
+        "title": "Sales",
+        "period": "weekly",
+        "delay_seconds": 0,
+        "format": "json",
+        "requester": owner_of(ALICE),
+        "guid": guid,
+        "record": record_key(guid),
+    }
+    record = repository.get(guid)
+    assert (record.workflow, record.agentflow_id, record.state_machine_name) == (
+        "report",
+        "wf-report",
+        "execution-api-dev-report",
+    )
+    assert (record.cancel_mode, record.tags, record.retention_days) == ("stop", {"team": "analytics"}, 30)
+    assert record.input == {"title": "Sales", "period": "weekly", "delay_seconds": 0}
+    finished_execution = finished(sfn, arn)
+    assert finished_execution["status"] == "SUCCEEDED"
+    assert json.loads(finished_execution["output"]) == {
+        "title": "Sales",
+        "format": "json",
+        "period": "weekly",
+        "days": 7,
+    }
 
 
 def test_when_step_functions_refuses_the_start_the_record_is_removed(post, written, aws, settings_env):
@@ -133,6 +200,10 @@ def test_when_step_functions_refuses_the_start_the_record_is_removed(post, writt
         ({"workflow": "batch", "input": {"items": ["a"], "step_seconds": -1}}, "input.step_seconds"),
         ({"workflow": "batch", "input": {"items": ["a"], "timeout_seconds": "soon"}}, "input.timeout_seconds"),
         ({"workflow": "batch", "input": {"items": ["a"], "colour": "red"}}, "input.colour"),
+        ({"workflow": "batch", "input": {"items": ["a"], "requester": "someone"}}, "input.requester"),
+        ({"workflow": "report", "input": {"title": "t", "period": "daily", "record": {}}}, "input.record"),
+        ({"workflow": "report", "input": {"title": "t", "period": "yearly"}}, "input.period"),
+        ({"workflow": "report", "input": {"title": "t"}}, "input.period"),
         ({"workflow": "default", "input": {"provider": "aws", "reason": "on call"}}, "input.role"),
         ({"workflow": "default", "input": {"role": "a", "provider": "gcp", "reason": "x"}}, "input.provider"),
         (

@@ -92,4 +92,6 @@ def test_the_resource_carries_both_vocabularies_and_every_contract_field():
         "isPublic": True,
         "approved_by": None,
         "grant": None,
+        "cancel_mode": "graceful",
+        "tags": {},
     }

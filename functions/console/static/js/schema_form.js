@@ -67,7 +67,7 @@ function objectFields(schema, root, path, fields, overrides) {
       return h(
         "fieldset",
         { class: "nested" },
-        h("legend", {}, resolved.title || name),
+        h("legend", {}, resolved.title || humanize(name)),
         objectFields(resolved, root, fieldPath, fields, overrides),
       );
     }
@@ -85,7 +85,7 @@ function makeField(name, path, schema, required) {
   const kind = fieldKind(schema);
   const control = makeControl(kind, schema, { id, name: path, required, describedBy });
   const error = h("p", { id: errorId, class: "field-error", hidden: true });
-  const label = h("label", { for: id }, schema.title || name, required ? h("span", { class: "required" }, " (required)") : null);
+  const label = h("label", { for: id }, schema.title || humanize(name), required ? h("span", { class: "required" }, " (required)") : null);
   const help = schema.description ? h("p", { id: helpId, class: "help" }, schema.description) : null;
   const element =
     kind === "boolean"
@@ -104,6 +104,12 @@ function makeField(name, path, schema, required) {
     },
     read: () => readControl(kind, control, schema, required),
   };
+}
+
+/** A property's name as a label, where the schema gives no title: `delay_seconds` → "Delay seconds". */
+function humanize(name) {
+  const words = String(name).replace(/[_-]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function fieldKind(schema) {

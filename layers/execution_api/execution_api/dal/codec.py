@@ -42,6 +42,7 @@ def to_item(execution: Execution) -> dict[str, Any]:
         "input_json": json.dumps(execution.input),
         "owner_state": keys.owner_state(owner, execution.state.value),
         "owner_workflow": keys.owner_workflow(owner, execution.workflow),
+        "cancel_mode": execution.cancel_mode,
     }
     if execution.state is ExecutionState.INPROGRESS:
         item["running_shard"] = keys.running_shard(execution.guid)
@@ -66,6 +67,10 @@ def to_item(execution: Execution) -> dict[str, Any]:
         item["output_json"] = json.dumps(execution.output)
     if execution.error is not None:
         item["error_json"] = json.dumps(execution.error)
+    if execution.tags:
+        item["tags"] = execution.tags
+    if execution.retention_days is not None:
+        item["retention_days"] = execution.retention_days
     return {name: _serializer.serialize(value) for name, value in item.items()}
 
 
@@ -94,6 +99,9 @@ def from_item(raw: dict[str, Any]) -> Execution:
         elevation=_elevation(item.get("elevation")),
         grant_status=GrantStatus(**item["grant_status"]) if "grant_status" in item else None,
         approved_by=tuple(item.get("approved_by", ())),
+        cancel_mode=item.get("cancel_mode", "graceful"),
+        tags=dict(item.get("tags", {})),
+        retention_days=int(item["retention_days"]) if "retention_days" in item else None,
     )
 
 

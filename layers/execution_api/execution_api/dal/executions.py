@@ -125,6 +125,10 @@ class ExecutionRepository:
         if error is not None:
             sets.append("error_json = :error")
             values[":error"] = {"S": json.dumps(error)}
+        expires_at = current.expires_at(stop_time)
+        if expires_at is not None:
+            sets.append("expires_at = :expires")
+            values[":expires"] = {"N": str(expires_at)}
         values[":owner_state"] = {"S": keys.owner_state(current.owner, state.value)}
         try:
             response = self._client.update_item(
@@ -142,13 +146,21 @@ class ExecutionRepository:
             raise
         return from_item(response["Attributes"])
 
-    def confirm_ended(self, guid: str) -> None:
-        """Marks the Step Functions execution of an already-ended record as ended too."""
+    def confirm_ended(self, record: Execution) -> None:
+        """Marks the Step Functions execution of an already-ended record as ended too; from then on
+        the record's retention counts (``expires_at``, the TTL), if its workflow has one."""
+        expires_at = record.expires_at(record.stop_time) if record.stop_time else None
+        update: dict[str, Any] = {"UpdateExpression": "REMOVE running_shard"}
+        if expires_at is not None:
+            update = {
+                "UpdateExpression": "SET expires_at = :expires REMOVE running_shard",
+                "ExpressionAttributeValues": {":expires": {"N": str(expires_at)}},
+            }
         self._client.update_item(
             TableName=self.table_name,
-            Key=keys.record_key(guid),
-            UpdateExpression="REMOVE running_shard",
+            Key=keys.record_key(record.guid),
             ConditionExpression="attribute_exists(pk)",
+            **update,
         )
 
     def unconfirmed_before(self, started_before: datetime) -> list[Execution]:

@@ -16,6 +16,10 @@ from execution_api.infra.settings import get_settings
 from execution_api.models.policy import RolesPolicy
 
 
+class ConfigFileError(ValueError):
+    """A configuration file that does not parse; the message names the file and the line."""
+
+
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in overlay.items():
@@ -26,15 +30,22 @@ def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as error:
+        # e.g. a table declared twice: "Cannot declare ('workflows', 'report') twice (at line 40, column 19)"
+        raise ConfigFileError(f"{path}: {error}") from None
+
+
 def read_config(directory: Path, name: str, stage: str) -> dict[str, Any]:
     """``<directory>/<name>.toml`` with the stage's overrides merged in."""
-    with (directory / f"{name}.toml").open("rb") as file:
-        base = tomllib.load(file)
+    base = _load_toml(directory / f"{name}.toml")
     stage_file = directory / "stages" / stage / f"{name}.toml"
     if not stage_file.exists():
         return base
-    with stage_file.open("rb") as file:
-        return deep_merge(base, tomllib.load(file))
+    return deep_merge(base, _load_toml(stage_file))
 
 
 @cache

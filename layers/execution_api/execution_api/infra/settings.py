@@ -19,9 +19,9 @@ class Settings(BaseModel):
 
     table_name: str = Field(alias="EXECUTIONS_TABLE")
     task_queue: str = Field(alias="TASK_QUEUE")
-    # {"<workflow name>": "<state machine ARN>"} for the workflows this stack deploys.
+    # {"<workflow name>": "<state machine ARN>"} for every workflow of every stage's catalogue
+    # (``make generate`` writes it into the template from config/workflows.toml).
     state_machines: dict[str, str] = Field(alias="STATE_MACHINES")
-    disabled_workflows: frozenset[str] = Field(default=frozenset(), alias="DISABLED_WORKFLOWS")
     cursor_secret_name: str = Field(alias="CURSOR_SECRET_NAME")
     admin_group: str = Field(default="execution-admins", alias="ADMIN_GROUP")
     groups_claim: str = Field(default="execution_api_groups", alias="GROUPS_CLAIM")
@@ -79,13 +79,6 @@ class Settings(BaseModel):
     @classmethod
     def _parse_json(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) else value
-
-    @field_validator("disabled_workflows", mode="before")
-    @classmethod
-    def _parse_names(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [name.strip() for name in value.split(",") if name.strip()]
-        return value
 
 
 @lru_cache(maxsize=1)

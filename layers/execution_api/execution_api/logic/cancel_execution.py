@@ -1,6 +1,8 @@
-"""``GET|POST /execution/{id}/cancel`` (and ``PUT`` with ``state: STOPPED``): graceful. The record
-ends STOPPED in one conditional write, then the workflow's current wait fails with
-``ExecutionCancelled``, and the workflow runs its own cleanup path before it ends.
+"""``GET|POST /execution/{id}/cancel`` (and ``PUT`` with ``state: STOPPED``). The record ends
+STOPPED in one conditional write; then, as its workflow's ``cancel_mode`` says (kept on the
+record): ``graceful``, the workflow's current wait fails with ``ExecutionCancelled`` and the
+workflow runs its own cleanup path before it ends; ``stop``, ``StopExecution`` (a workflow without
+the protocol's wait has no cleanup to run).
 
 A workflow registers the task token of each wait on its record with a condition that the record
 is still INPROGRESS, so a cancel that lands between two waits is seen at the next one: nothing is
@@ -28,9 +30,18 @@ CANCEL_DELIVERY_SECONDS = 5.0
 
 def cancel(caller: Caller, guid: str) -> Execution:
     ended, token = end_on_request(caller, guid, ExecutionState.STOPPED)
-    if token:
+    if ended.cancel_mode == "stop":
+        stop_for_cancel(ended.workflow_id, caller.identity)
+    elif token:
         deliver_cancel(guid, token, caller.identity)
     return ended
+
+
+def stop_for_cancel(execution_arn: str, by: str) -> None:
+    """The cancel of a workflow whose ``cancel_mode`` is ``stop``."""
+    stepfunctions_client().stop_execution(
+        executionArn=execution_arn, error=CANCELLED_ERROR, cause=f"cancelled by {by} (StopExecution: no cleanup)"
+    )
 
 
 def deliver_cancel(guid: str, token: str, by: str) -> bool:

@@ -1,14 +1,14 @@
 """What an execution starts with, prepared from the caller's input: the Step Functions input, and
-the decision and grant that the record keeps. Each workflow's input is validated by its model
-(``models.workflow_inputs``); an elevation is also checked against the roles policy."""
+the decision and grant that the record keeps. A workflow's input is validated by its JSON Schema
+(``models.catalogue``), or, for the built-in ``elevation`` input, by its pydantic model
+(``models.workflow_inputs``) and the roles policy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from execution_api.infra.config import roles_policy
 from execution_api.infra.settings import Settings
@@ -19,7 +19,8 @@ from execution_api.models.catalogue import Workflow
 from execution_api.models.domain import DecisionPolicy, ElevationGrant
 from execution_api.models.errors import Forbidden, InvalidRequest
 from execution_api.models.policy import MIN_SECONDS
-from execution_api.models.workflow_inputs import BatchJobInput, ElevationInput
+from execution_api.models.workflow_contract import RESERVED_INPUT_FIELDS
+from execution_api.models.workflow_inputs import ElevationInput
 
 # How long the grant step may take before the elevation ends as GrantFailed.
 GRANT_TIMEOUT_SECONDS = 300
@@ -81,22 +82,20 @@ def _prepare_elevation(data: ElevationInput, caller: Caller, settings: Settings)
     return PreparedExecution(payload, decision, grant)
 
 
-def _prepare_batch(data: BatchJobInput, caller: Caller, settings: Settings) -> PreparedExecution:
-    return PreparedExecution({"requester": caller.identity, **data.model_dump()})
-
-
-# By workflow name (``catalogue.WORKFLOWS``): the input model and how an execution is prepared from it.
-_INPUTS: dict[str, tuple[type[BaseModel], Callable[[Any, Caller, Settings], PreparedExecution]]] = {
-    "default": (ElevationInput, _prepare_elevation),
-    "batch": (BatchJobInput, _prepare_batch),
-}
-
-
 def prepare_execution(workflow: Workflow, raw: dict[str, Any], caller: Caller, settings: Settings) -> PreparedExecution:
     """The execution prepared from the caller's ``raw`` input, or a 400 naming each offending
     field as ``input.<field>``."""
-    model, prepare = _INPUTS[workflow.name]
-    decided_by_policy = [name for name in _POLICY_FIELDS if name in raw and workflow.name == "default"]
+    if workflow.input_model == "elevation":
+        return _prepare_elevation(_elevation_input(workflow, raw), caller, settings)
+    reserved = sorted(RESERVED_INPUT_FIELDS.intersection(raw))
+    if reserved:
+        details = [{"field": f"input.{name}", "message": "set by the API, not by the input"} for name in reserved]
+        raise InvalidRequest(f"input.{reserved[0]}: set by the API, not by the input", details)
+    return PreparedExecution({**workflow.validated_input(raw), "requester": caller.identity})
+
+
+def _elevation_input(workflow: Workflow, raw: dict[str, Any]) -> ElevationInput:
+    decided_by_policy = [name for name in _POLICY_FIELDS if name in raw]
     if decided_by_policy:
         details = [
             {"field": f"input.{name}", "message": "set by the role's policy, not by a request"}
@@ -106,7 +105,7 @@ def prepare_execution(workflow: Workflow, raw: dict[str, Any], caller: Caller, s
             f"input.{decided_by_policy[0]}: the role's policy decides who approves, not the request", details
         )
     try:
-        data = model.model_validate(raw)
+        return ElevationInput.model_validate(raw)
     except ValidationError as error:
         details = [
             {"field": ".".join(["input", *(str(part) for part in issue["loc"])]), "message": issue["msg"]}
@@ -114,4 +113,3 @@ def prepare_execution(workflow: Workflow, raw: dict[str, Any], caller: Caller, s
         ]
         fields = ", ".join(detail["field"] for detail in details)
         raise InvalidRequest(f"invalid input for workflow '{workflow.name}': {fields}", details) from error
-    return prepare(data, caller, settings)

@@ -8,11 +8,11 @@ import json
 from execution_api.dal import repositories
 from execution_api.dal.cursor import decode_cursor, encode_cursor
 from execution_api.dal.listing import ExecutionFilter
+from execution_api.infra.catalogue_config import workflow_catalogue
 from execution_api.infra.secrets import cursor_signing_key
 from execution_api.infra.timefmt import parse_instant
 from execution_api.logic.ownership import render
 from execution_api.models.caller import Caller
-from execution_api.models.catalogue import WORKFLOW_BY_AGENTFLOW_ID
 from execution_api.models.domain import STATE_BY_STATUS, ExecutionState
 from execution_api.models.errors import InvalidRequest
 from execution_api.models.ids import guid_from_id
@@ -74,7 +74,9 @@ def _selection(caller: Caller, query: ListExecutionsQuery) -> ExecutionFilter | 
         state = by_status
     names = {name for name in (query.workflow, query.agentflowName) if name}
     if query.agentflowId:
-        names.add(WORKFLOW_BY_AGENTFLOW_ID.get(query.agentflowId, f"\0{query.agentflowId}"))
+        # Records are kept by workflow name; the catalogue names the workflow of an agentflowId.
+        workflow = workflow_catalogue().by_agentflow_id(query.agentflowId)
+        names.add(workflow.name if workflow else f"\0{query.agentflowId}")
     if len(names) > 1 or any(name.startswith("\0") for name in names):
         return None
     return ExecutionFilter(

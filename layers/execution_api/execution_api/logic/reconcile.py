@@ -25,7 +25,7 @@ from execution_api.dal import repositories
 from execution_api.dal.executions import ExecutionRepository
 from execution_api.infra.clients import stepfunctions_client
 from execution_api.infra.observability import logger
-from execution_api.logic.cancel_execution import deliver_cancel
+from execution_api.logic.cancel_execution import deliver_cancel, stop_for_cancel
 from execution_api.logic.sweep_grants import sweep_grants
 from execution_api.logic.sync_status import ExecutionStatusChange, apply_status_change
 from execution_api.logic.terminate_execution import stop_execution
@@ -56,7 +56,7 @@ def _repair(repository: ExecutionRepository, record: Execution) -> str:
         if error.response["Error"]["Code"] != "ExecutionDoesNotExist":
             raise
         if record.state.is_terminal:
-            repository.confirm_ended(record.guid)
+            repository.confirm_ended(record)
             return "confirmed_never_started"
         now = utc_now()
         repository.record_terminal_state(
@@ -89,6 +89,9 @@ def _resend_end_request(repository: ExecutionRepository, record: Execution) -> s
     if record.state is ExecutionState.TERMINATED:
         stop_execution(record.workflow_id, RECONCILER)
         return "terminate_resent"
+    if record.state is ExecutionState.STOPPED and record.cancel_mode == "stop":
+        stop_for_cancel(record.workflow_id, RECONCILER)
+        return "cancel_resent"
     if record.state is ExecutionState.STOPPED:
         token = repository.waiting_task_token(record.guid)
         if token and deliver_cancel(record.guid, token, RECONCILER):

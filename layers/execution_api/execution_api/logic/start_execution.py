@@ -71,17 +71,18 @@ def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
     execution, which the reconciler ends as ERROR.
     """
     settings = get_settings()
-    resolved = resolve_workflow(request.workflow, settings)
+    resolved = resolve_workflow(request.workflow, caller, settings)
+    workflow = resolved.workflow
     guid = str(uuid.uuid4())
-    prepared = prepare_execution(resolved.workflow, request.input, caller, settings)
+    prepared = prepare_execution(workflow, request.input, caller, settings)
     # The workflow writes its record by this key: no key is written in an ASL file.
-    payload = {"guid": guid, "record": keys.record_key(guid), **prepared.payload}
+    payload = {**prepared.payload, "guid": guid, "record": keys.record_key(guid)}
     now = utc_now()
     execution = Execution(
         guid=guid,
         workflow_id=execution_arn(resolved.state_machine_arn, guid),
-        workflow=resolved.workflow.name,
-        agentflow_id=resolved.workflow.agentflow_id,
+        workflow=workflow.name,
+        agentflow_id=workflow.agentflow_id,
         state_machine_name=state_machine_name(resolved.state_machine_arn),
         owner=caller.identity,
         owner_display=caller.name,
@@ -93,6 +94,9 @@ def start(caller: Caller, request: StartExecutionRequest) -> StartedExecution:
         input=request.input,
         decision=prepared.decision,
         elevation=prepared.elevation,
+        cancel_mode=workflow.cancel_mode,
+        tags=dict(workflow.tags),
+        retention_days=workflow.retention_days,
     )
     repository = repositories.executions()
     requested = None

@@ -77,7 +77,7 @@ def _record_end(change: ExecutionStatusChange, state: ExecutionState) -> Executi
         return None
     if current.state.is_terminal:
         # Ended on request (cancel/terminate) first: only confirm the execution has ended too.
-        repository.confirm_ended(current.guid)
+        repository.confirm_ended(current)
         return None
     stopped = datetime.fromtimestamp(change.stopDate / 1000, UTC) if change.stopDate else utc_now()
     error = {"error": change.error, "cause": change.cause} if change.error or change.cause else None

@@ -3,13 +3,16 @@ request and response bodies are pydantic models in ``models.requests`` and ``mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 StateName = Literal["INPROGRESS", "FINISHED", "ERROR", "TERMINATED", "TIMEOUT", "STOPPED"]
 StatusName = Literal["running", "completed", "failed", "terminated", "timed_out", "cancelled"]
+# How a cancel reaches an execution: its workflow's task-token wait fails with ExecutionCancelled
+# and the workflow runs its cleanup, or StopExecution (no cleanup). Fixed at start, from the catalogue.
+CancelMode = Literal["graceful", "stop"]
 
 
 class ExecutionState(StrEnum):
@@ -108,6 +111,16 @@ class Execution:
     elevation: ElevationGrant | None = None
     grant_status: GrantStatus | None = None
     approved_by: tuple[str, ...] = ()
+    cancel_mode: CancelMode = "graceful"
+    tags: dict[str, str] = field(default_factory=dict)
+    # Ended records are deleted (DynamoDB TTL) this long after they end; None keeps them.
+    retention_days: int | None = None
+
+    def expires_at(self, stop_time: datetime) -> int | None:
+        """The record's TTL (epoch seconds) once it has ended at ``stop_time``."""
+        if self.retention_days is None:
+            return None
+        return int(stop_time.timestamp()) + self.retention_days * 86400
 
 
 def utc_now() -> datetime:

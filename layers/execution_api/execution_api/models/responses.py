@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from execution_api.infra.timefmt import iso_duration, iso_millis
-from execution_api.models.domain import Execution, StateName, StatusName
+from execution_api.models.domain import CancelMode, Execution, StateName, StatusName
 
 
 class WorkflowType(BaseModel):
@@ -60,6 +60,10 @@ class ExecutionResource(BaseModel):
     isPublic: bool
     approved_by: list[str] | None = Field(default=None, description="Who approved it (elevations)")
     grant: GrantView | None = Field(default=None, description="What it granted (elevations)")
+    cancel_mode: CancelMode = Field(
+        description="How a cancel ends it: graceful (the workflow runs its cleanup) or stop (StopExecution, no cleanup)"
+    )
+    tags: dict[str, str] = Field(description="Its workflow's default tags")
 
     @classmethod
     def of(cls, execution: Execution, task_queue: str, now: datetime) -> ExecutionResource:
@@ -90,6 +94,8 @@ class ExecutionResource(BaseModel):
             isPublic=execution.is_public,
             approved_by=list(execution.approved_by) if execution.approved_by else None,
             grant=_grant_view(execution),
+            cancel_mode=execution.cancel_mode,
+            tags=execution.tags,
         )
 
 
@@ -234,6 +240,28 @@ class RoleSummary(BaseModel):
 
 class RoleList(BaseModel):
     roles: list[RoleSummary]
+
+
+class WorkflowSummary(BaseModel):
+    """A workflow the caller may start, with what its input must be."""
+
+    name: str = Field(description='What POST /execution takes as "workflow"')
+    agentflowId: str
+    description: str
+    input_schema: dict[str, Any] = Field(description="The input's JSON Schema; POST /execution validates against it")
+    input_model: Literal["elevation"] | None = Field(
+        description='A built-in input: "elevation" asks for a role of GET /roles (input.role)'
+    )
+    cancel_mode: CancelMode = Field(
+        description="How a cancel ends it: graceful (the workflow runs its cleanup) or stop (StopExecution, no cleanup)"
+    )
+    workflow_type: WorkflowType
+    retention_days: int | None = Field(description="Ended executions are deleted this many days after they end")
+    tags: dict[str, str] = Field(description="Every execution's tags")
+
+
+class WorkflowList(BaseModel):
+    workflows: list[WorkflowSummary]
 
 
 class AuditEntry(BaseModel):

@@ -1,5 +1,6 @@
-"""Each workflow's input as the caller sends it: a pydantic model that validates it and gives its
-JSON Schema. ``logic.execution_inputs`` builds the execution input from it."""
+"""The built-in inputs (a catalogue entry's ``input_model``): pydantic models, for inputs whose
+checks go beyond what a JSON Schema can say. ``logic.execution_inputs`` builds the execution input
+from them; every other workflow's input is a JSON Schema of the catalogue."""
 
 from __future__ import annotations
 
@@ -50,13 +51,3 @@ class ElevationInput(BaseModel):
             except InvalidRequest as error:
                 raise ValueError("must be an ISO-8601 duration such as PT1H") from error
         return value
-
-
-class BatchJobInput(BaseModel):
-    """``batch``: process ``items`` in parallel; an item named ``fail`` fails the job."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    items: Annotated[list[Annotated[str, Field(min_length=1, max_length=128)]], Field(min_length=1, max_length=40)]
-    step_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
-    timeout_seconds: Annotated[int, Field(ge=1, le=86400)] = 3600

@@ -9,7 +9,6 @@ import { dateTime, duration, isRunning, stateLabel } from "../format.js";
 import { announce, confirmDialog, errorBox, loading, notice, poll, stateBadge } from "../ui.js";
 
 const REFRESH_MS = 2000;
-const ELEVATION_WORKFLOW = "default";
 
 export async function detailView(main, ctx, guid) {
   const path = `/execution/${encodeURIComponent(guid)}`;
@@ -54,7 +53,7 @@ export async function detailView(main, ctx, guid) {
       h(
         "div",
         { class: "column" },
-        execution.workflow === ELEVATION_WORKFLOW ? elevation(execution) : null,
+        execution.grant ? elevation(execution) : null,
         record(execution),
         section("Input", jsonBlock(execution.input, "Input")),
         execution.output !== null && execution.output !== undefined ? section("Output", jsonBlock(execution.output, "Output")) : null,
@@ -100,15 +99,22 @@ export async function detailView(main, ctx, guid) {
   }
 
   async function cancel() {
+    const stops = execution.cancel_mode === "stop";
     const confirmed = await confirmDialog({
       title: "Cancel this execution?",
-      body: [
-        h("p", {}, h("strong", {}, "Cancel is graceful: "), "the workflow is told to stop, runs its own cleanup (an elevation revokes the role it granted) and ends as Cancelled."),
-        h("p", {}, "Terminate, the other way to end it, is forceful: Step Functions stops it at once and its cleanup does not run."),
-      ],
+      body: stops
+        ? [
+            h("p", {}, h("strong", {}, "Cancel stops it: "), "this workflow has no cleanup to run (its cancel mode is stop), so Step Functions stops it at once and it ends as Cancelled."),
+            h("p", {}, "Terminate stops it the same way, and ends it as Terminated."),
+          ]
+        : [
+            h("p", {}, h("strong", {}, "Cancel is graceful: "), "the workflow is told to stop, runs its own cleanup (an elevation revokes the role it granted) and ends as Cancelled."),
+            h("p", {}, "Terminate, the other way to end it, is forceful: Step Functions stops it at once and its cleanup does not run."),
+          ],
       confirmLabel: "Cancel the execution",
     });
-    if (confirmed) await act(() => api("POST", `${path}/cancel`), "Cancellation sent: the workflow is cleaning up");
+    const done = stops ? "Cancelled: the execution is stopped" : "Cancellation sent: the workflow is cleaning up";
+    if (confirmed) await act(() => api("POST", `${path}/cancel`), done);
   }
 
   async function terminate() {
@@ -225,8 +231,11 @@ function record(execution) {
     ["Ended", execution.stop_time ? dateTime(execution.stop_time) : "—"],
     ["Duration", duration(execution.execution_time)],
     ["Shared", execution.isPublic ? "yes: any signed-in user can read it" : "no"],
+    ["Cancel", execution.cancel_mode === "stop" ? "stops it (no cleanup to run)" : "graceful (the workflow cleans up)"],
     ["Step Functions execution", execution.workflow_id],
   ];
+  const tags = Object.entries(execution.tags || {});
+  if (tags.length) rows.push(["Tags", tags.map(([key, value]) => `${key}=${value}`).join(", ")]);
   return section("Record", h("dl", { class: "record" }, rows.map(([name, value]) => [h("dt", {}, name), h("dd", {}, value)])));
 }
 

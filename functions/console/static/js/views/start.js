@@ -1,25 +1,23 @@
-// Start an execution: a form per workflow, generated from its input schema (GET /workflows); for
-// an elevation, the role is chosen among the roles the caller may request (GET /roles). The API's
-// 400 details are shown next to their fields.
+// Start an execution: the workflows the caller may start and a form per workflow, generated from
+// its input schema (GET /workflows); for an elevation (input_model "elevation"), the role is chosen
+// among the roles the caller may request (GET /roles). The API's 400 details are shown next to
+// their fields.
 
 import { ApiError, api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { schemaForm } from "../schema_form.js";
 import { errorBox, loading } from "../ui.js";
 
+const ELEVATION = "elevation";
+
 export async function startView(main, ctx) {
-  const content = h("div", {}, loading("Loading workflows…"));
+  const content = h("div", {}, loading("Loading the workflows…"));
   replace(main, h("h1", {}, "Start an execution"), content);
   let workflows;
   try {
-    workflows = listOf(await api("GET", "/workflows"), "workflows");
+    workflows = (await api("GET", "/workflows")).workflows;
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 404)) {
-      replace(content, errorBox(error, "Could not load the workflows"));
-      return;
-    }
-    // An API without GET /workflows: name the workflow and write its input as JSON.
-    replace(content, await startForm({ name: null, input_schema: null }, ctx));
+    replace(content, errorBox(error, "Could not load the workflows"));
     return;
   }
   if (!workflows.length) {
@@ -38,16 +36,23 @@ export async function startView(main, ctx) {
         id: "start-workflow",
         on: { change: (event) => ctx.navigate(`/console/start?workflow=${encodeURIComponent(event.target.value)}`, null, { replace: true }) },
       },
-      workflows.map((item) => h("option", { value: item.name, selected: item === workflow }, item.title || item.name)),
+      workflows.map((item) => h("option", { value: item.name, selected: item === workflow }, item.name)),
     ),
   );
-  replace(content, picker, workflow.description ? h("p", { class: "help" }, workflow.description) : null, await startForm(workflow, ctx));
+  replace(content, picker, about(workflow), await startForm(workflow, ctx));
+}
+
+/** What the chosen workflow is, and how a cancel will end it. */
+function about(workflow) {
+  const cancel =
+    workflow.cancel_mode === "stop"
+      ? "A cancel stops it at once: it has no cleanup to run."
+      : "A cancel is graceful: the workflow runs its cleanup before it ends.";
+  return h("p", { class: "help", dataset: { testid: "workflow-about" } }, [workflow.description, cancel].filter(Boolean).join(" "));
 }
 
 async function startForm(workflow, ctx) {
-  const overrides = await roleChoices(workflow);
-  const form = schemaForm(workflow.input_schema || JSON_INPUT, { overrides });
-  const name = workflow.name ? null : h("input", { id: "start-workflow-name", type: "text", required: true, autocomplete: "off", value: "default" });
+  const form = schemaForm(workflow.input_schema, { overrides: await roleChoices(workflow) });
   const session = h("input", { id: "start-session", name: "sessionId", type: "text", autocomplete: "off", maxlength: "128" });
   const outcome = h("div", { class: "form-outcome" });
   // One key per form: a second click (or a retry after a network error) starts nothing new.
@@ -64,9 +69,7 @@ async function startForm(workflow, ctx) {
           form.clearErrors();
           replace(outcome);
           submit.disabled = true;
-          const collected = form.collect();
-          const input = workflow.input_schema ? collected : collected.input;
-          const body = { workflow: workflow.name || name.value.trim(), input };
+          const body = { workflow: workflow.name, input: form.collect() };
           if (session.value.trim()) body.sessionId = session.value.trim();
           try {
             const started = await api("POST", "/execution", { body, headers: { "idempotency-key": idempotencyKey } });
@@ -79,7 +82,6 @@ async function startForm(workflow, ctx) {
         },
       },
     },
-    name ? h("div", { class: "field" }, h("label", { for: "start-workflow-name" }, "Workflow"), name) : null,
     form.element,
     h("div", { class: "field" }, h("label", { for: "start-session" }, "Session (optional)"), h("p", { class: "help", id: "start-session-help" }, "A key of your choice that groups executions in the list."), session),
     outcome,
@@ -89,35 +91,19 @@ async function startForm(workflow, ctx) {
   return element;
 }
 
-// A workflow whose input the API does not describe: its input as JSON.
-const JSON_INPUT = {
-  type: "object",
-  required: ["input"],
-  properties: { input: { title: "Input (JSON)", description: 'For example {"role": "developer", "provider": "aws", "reason": "deploy"}', default: {} } },
-};
-
-/** For a workflow with a `role` input: the roles the caller may request, as its choices. */
+/** For an elevation: the roles the caller may request, as the choices of its `role`. */
 async function roleChoices(workflow) {
-  const properties = (workflow.input_schema && workflow.input_schema.properties) || {};
-  if (!properties.role) return {};
+  if (workflow.input_model !== ELEVATION) return {};
   try {
-    const roles = listOf(await api("GET", "/roles"), "roles");
-    const names = roles.map((role) => (typeof role === "string" ? role : role.role || role.name));
-    const labels = roles.map((role) => roleLabel(role));
-    return names.length ? { role: { enum: names, enumLabels: labels } } : {};
+    const { roles } = await api("GET", "/roles");
+    if (!roles.length) return {};
+    return { role: { enum: roles.map((role) => role.name), enumLabels: roles.map(roleLabel) } };
   } catch {
     return {}; // the schema's own field stays: the API still checks the role
   }
 }
 
 function roleLabel(role) {
-  if (typeof role === "string") return role;
-  const name = role.role || role.name;
-  const limit = role.max_duration || role.maxDuration;
-  return limit ? `${name} (up to ${limit})` : name;
-}
-
-function listOf(body, key) {
-  if (Array.isArray(body)) return body;
-  return (body && Array.isArray(body[key]) && body[key]) || [];
+  const approval = role.auto_approve ? "no approval" : `${role.required_approvals} approval${role.required_approvals === 1 ? "" : "s"}`;
+  return `${role.name}: ${role.description || role.name} (up to ${role.max_duration}, ${approval})`;
 }
