@@ -258,3 +258,29 @@ def test_usable_on_a_360_px_screen_with_labels_and_keyboard(new_page, api) -> No
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/console/executions/"))
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_start_offers_identity_center_pairs_and_names_a_refused_one(new_page, api) -> None:
+    user = a_user()
+    page = signed_in_page(new_page, "/console/start", user)
+    page.get_by_label("Role (required)").select_option("sso-operator")
+    page.get_by_label("Provider (required)").select_option("aws-sso")
+    page.get_by_label("Reason").fill("check the release")
+    account = page.get_by_label("Account")
+    offered = account.locator("option").evaluate_all("options => options.map(option => option.textContent)")
+
+    assert offered == ["—", "111111111111 (production)", "222222222222 (development)"]
+    account.select_option("111111111111")
+    page.get_by_label("Permission set").select_option("AdministratorAccess")  # only ReadOnly on production
+    page.get_by_role("button", name="Start").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Not started")
+    expect(page.get_by_label("Permission set")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Permission set").select_option("ReadOnlyAccess")
+    page.get_by_role("button", name="Start").click()
+
+    page.wait_for_url("**/console/executions/*")
+    guid = page.url.rsplit("/", 1)[1]
+    record = api(user).get(f"/executions/{guid}").body
+    assert (record["input"]["account"], record["input"]["permission_set"]) == ("111111111111", "ReadOnlyAccess")
+    api(user).post(f"/execution/{guid}/cancel")

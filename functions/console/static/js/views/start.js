@@ -91,19 +91,31 @@ async function startForm(workflow, ctx) {
   return element;
 }
 
-/** For an elevation: the roles the caller may request, as the choices of its `role`. */
+/** For an elevation: the roles the caller may request, as the choices of its `role`; the accounts
+ * and permission sets of their IAM Identity Center pairs, as the choices of `account` and
+ * `permission_set` (the API refuses a pair the chosen role does not allow, naming the field). */
 async function roleChoices(workflow) {
   if (workflow.input_model !== ELEVATION) return {};
+  let roles;
   try {
-    const { roles } = await api("GET", "/roles");
-    if (!roles.length) return {};
-    return { role: { enum: roles.map((role) => role.name), enumLabels: roles.map(roleLabel) } };
+    ({ roles } = await api("GET", "/roles"));
   } catch {
-    return {}; // the schema's own field stays: the API still checks the role
+    return {}; // the schema's own fields stay: the API still checks them
   }
+  if (!roles.length) return {};
+  const overrides = { role: { enum: roles.map((role) => role.name), enumLabels: roles.map(roleLabel) } };
+  const pairs = roles.flatMap((role) => role.eligible || []);
+  if (pairs.length) {
+    const accounts = new Map(pairs.map((pair) => [pair.account, `${pair.account} (${pair.account_name})`]));
+    overrides.account = { enum: [...accounts.keys()], enumLabels: [...accounts.values()] };
+    overrides.permission_set = { enum: [...new Set(pairs.map((pair) => pair.permission_set))] };
+  }
+  return overrides;
 }
 
 function roleLabel(role) {
   const approval = role.auto_approve ? "no approval" : `${role.required_approvals} approval${role.required_approvals === 1 ? "" : "s"}`;
-  return `${role.name}: ${role.description || role.name} (up to ${role.max_duration}, ${approval})`;
+  const pairs = (role.eligible || []).map((pair) => `${pair.account_name}: ${pair.permission_set}`);
+  const grants = pairs.length ? `; ${pairs.join(", ")}` : "";
+  return `${role.name}: ${role.description || role.name} (up to ${role.max_duration}, ${approval}${grants})`;
 }
