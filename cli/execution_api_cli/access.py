@@ -34,12 +34,13 @@ def roles(app: App, out: Output) -> None:
             render.duration(role["default_duration"]),
             render.duration(role["max_duration"]),
             _needs(role),
+            _pairs(role),
             role["description"],
         ]
         for role in listed
     ]
-    headers = ["ROLE", "APPROVAL", "DEFAULT", "MAX", "REQUEST NEEDS", "DESCRIPTION"]
-    click.echo(render.table(headers, rows, shrinkable=("DESCRIPTION",)))
+    headers = ["ROLE", "APPROVAL", "DEFAULT", "MAX", "REQUEST NEEDS", "ACCOUNT: PERMISSION SET", "DESCRIPTION"]
+    click.echo(render.table(headers, rows, shrinkable=("DESCRIPTION", "ACCOUNT: PERMISSION SET")))
 
 
 def _approval(role: dict) -> str:
@@ -53,12 +54,15 @@ def _needs(role: dict) -> str:
     needs = ["reason"] if role["reason_required"] else []
     if role.get("ticket_pattern"):
         needs.append(f"ticket {role['ticket_pattern']}")
-    pairs = [
-        f"{pair['account']} ({pair['account_name']}) {pair['permission_set']}" for pair in role.get("eligible", [])
-    ]
-    if pairs:
-        needs.append(f"account and permission set, one of: {'; '.join(pairs)}")
+    if role.get("eligible"):
+        needs.append("account")
     return ", ".join(needs) or "-"
+
+
+def _pairs(role: dict) -> str:
+    """An IAM Identity Center role's eligible pairs (a request names one); ``-`` for others."""
+    pairs = [f"{pair['account']} {pair['account_name']}: {pair['permission_set']}" for pair in role.get("eligible", [])]
+    return "; ".join(pairs) or "-"
 
 
 @click.command()

@@ -142,7 +142,7 @@ def _history_line(event: dict[str, Any], started: str | None, out: Output) -> st
     detail = " ".join(str(event[key]) for key in ("resource", "error", "cause") if event.get(key))
     line = (
         f"{event['event_id']:>4}  {render.offset(event['timestamp'], started, out.time_format):<{_time_width(out)}}  "
-        f"{event['event_type']:<28}  {event.get('state', '-'):<20}  {detail}"
+        f"{event['event_type']:<28}  {event.get('state') or '-':<20}  {detail}"
     )
     return render.fit_line(line.rstrip())
 

@@ -44,8 +44,8 @@ def test_roles_shows_what_the_caller_may_request_and_how_it_is_approved(
     assert re.search(r"^developer\s+1 of security-approvers\s+1h\s+4h\s+reason\s", shown["developer"])
     assert "ticket ^INC-[0-9]+$" in rows(on_call)["incident-commander"]
     assert (
-        "one of: 111111111111 (production) ReadOnlyAccess; 222222222222 (development) PowerUserAccess; "
-        "222222222222 (development) AdministratorAccess" in execapi("roles", user=user, env={"COLUMNS": "400"}).stdout
+        "reason, account  111111111111 production: ReadOnlyAccess; 222222222222 development: PowerUserAccess; "
+        "222222222222 development: AdministratorAccess" in execapi("roles", user=user, env={"COLUMNS": "400"}).stdout
     )
 
 

@@ -189,6 +189,29 @@ def test_show_follow_streams_the_history_and_ends_with_the_execution(
     assert events == history(client, guid)  # each event once, in order, as the API serves it
 
 
+def test_show_prints_the_record_and_every_history_event(
+    api: Callable[..., ApiClient], execapi: Callable[..., Result]
+) -> None:
+    user = a_user()
+    client = api(user)
+    guid = start(client, "batch", {"items": ["a"]})["run_id"]
+    wait_for_state(client, guid, "FINISHED")
+
+    shown = execapi("show", guid, user=user)
+
+    assert shown.exit_code == 0, shown.stderr
+    record, table = shown.stdout.split("\n\n", 1)
+    assert f"guid      {guid}" in record.splitlines()
+    assert "state     FINISHED (completed)" in record.splitlines()
+    lines = table.splitlines()
+    assert lines[0].split() == ["ID", "TIME", "EVENT", "STATE", "DETAIL"]
+    events = history(client, guid)
+    assert len(lines) == 1 + len(events)
+    first = lines[1].split()
+    assert (first[0], first[2], first[3]) == ("1", "WorkflowExecutionStarted", "-")  # no state: a dash
+    assert lines[-1].split()[2] == "WorkflowExecutionCompleted"
+
+
 def test_start_takes_its_input_from_a_flag_a_file_or_stdin_and_honours_an_idempotency_key(
     api: Callable[..., ApiClient], execapi: Callable[..., Result], tmp_path: Path
 ) -> None:
