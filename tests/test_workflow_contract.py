@@ -16,7 +16,7 @@ import pytest
 from execution_api.infra.catalogue_config import load_catalogue
 from execution_api.models import workflow_contract as contract
 from execution_api.models.catalogue import definition_placeholders, parse_definition
-from toolkit.template import ROOT
+from toolkit.template import ROOT, load_template
 
 STATE_MACHINES = sorted((ROOT / "statemachines").glob("*.asl.json"))
 STAGES = ("dev", "staging", "prod")
@@ -111,3 +111,21 @@ def test_the_record_attributes_the_workflows_write_are_the_contracts(graceful):
 
     for attribute in (contract.WAIT_TOKEN_ATTRIBUTE, contract.WAIT_STEP_ATTRIBUTE, contract.ENDING_ATTRIBUTE):
         assert attribute in text
+
+
+@pytest.mark.parametrize(
+    ("function", "event", "steps"),
+    [
+        ("NotifyDecisionFunction", "DecisionWaits", contract.DECISION_STEPS),
+        ("GrantAccessFunction", "GrantWaits", {contract.GRANT_STEP}),
+    ],
+)
+def test_the_stream_filters_name_the_contracts_steps_and_attribute(function: str, event: str, steps: set[str]) -> None:
+    """The template's event filters cannot import the contract: they must spell its names."""
+    source = load_template()["Resources"][function]["Properties"]["Events"][event]["Properties"]
+    patterns = [json.loads(item["Pattern"]) for item in source["FilterCriteria"]["Filters"]]
+
+    assert [list(pattern["dynamodb"]["NewImage"]) for pattern in patterns] == [[contract.WAIT_STEP_ATTRIBUTE]]
+    assert {
+        step for pattern in patterns for step in pattern["dynamodb"]["NewImage"][contract.WAIT_STEP_ATTRIBUTE]["S"]
+    } == steps
