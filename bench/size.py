@@ -110,11 +110,14 @@ def _indexes(template: dict[str, Any], logical: str) -> list[tuple[str, list[str
     ]
 
 
-def write_units(item: dict[str, Any], indexes: list[tuple[str, list[str]]]) -> dict[str, Any]:
+def write_units(
+    item: dict[str, Any], indexes: list[tuple[str, list[str]]], transactional: bool = False
+) -> dict[str, Any]:
     """Write units of a PutItem of a new ``item``: the table plus each GSI whose keys it has
-    (ALL projection: the index entry is the whole item); 1 WCU per started KB of each."""
+    (ALL projection: the index entry is the whole item); 1 WCU per started KB of each, 2 in a
+    transaction (DynamoDB's price of TransactWriteItems)."""
     size = item_size(item)
-    per_kb = math.ceil(size / 1024)
+    per_kb = math.ceil(size / 1024) * (2 if transactional else 1)
     projected = [name for name, keys in indexes if all(k in item for k in keys)]
     return {
         "item_bytes": size,
@@ -126,6 +129,21 @@ def write_units(item: dict[str, Any], indexes: list[tuple[str, list[str]]]) -> d
 
 
 # --------------------------------------------------------------------------- executions
+
+
+def _created_record(calls: list[Any], table: str, guid: str) -> tuple[dict[str, Any], bool]:
+    """The record item ``POST /execution`` wrote, and whether in a transaction (an elevation's
+    record is written together with the first event of its audit trail)."""
+    pk = {"S": f"EXEC#{guid}"}
+    for call in calls:
+        if call.operation == "PutItem" and call.params["TableName"] == table and call.params["Item"]["pk"] == pk:
+            return call.params["Item"], False
+        if call.operation == "TransactWriteItems":
+            for entry in call.params["TransactItems"]:
+                put = entry.get("Put", {})
+                if put.get("TableName") == table and put["Item"]["pk"] == pk and put["Item"]["sk"]["S"] == "RECORD":
+                    return put["Item"], True
+    raise LookupError(f"POST /execution wrote no record for {guid}")
 
 
 def _execution_arn(state_machine_arn: str, guid: str) -> str:
@@ -180,9 +198,6 @@ def run_executions() -> dict[str, Any]:
         indexes = _indexes(template, "ExecutionsTable")
         ddb = boto3.client("dynamodb")
         sfn = boto3.client("stepfunctions")
-        iam = boto3.client("iam")
-        iam.create_group(GroupName="elevate-ReadOnly")
-        iam.create_user(UserName="alice@example.com")
         key = {"sk": {"S": "RECORD"}}
 
         def record(guid: str) -> dict[str, Any]:
@@ -229,7 +244,7 @@ def run_executions() -> dict[str, Any]:
                 event = _status_change(stack, workflow, guid, status, detail.get("output"))
                 call_handler("sync_status", event)
             final_item = record(guid)
-            put = next(c for c in start_calls if c.operation == "PutItem" and c.params["TableName"] == stack.table)
+            created, transactional = _created_record(start_calls, stack.table, guid)
             record_key = {"pk": {"S": f"EXEC#{guid}"}, "sk": {"S": "RECORD"}}
             table_writes = [
                 c
@@ -248,17 +263,20 @@ def run_executions() -> dict[str, Any]:
                 "workflow": workflow,
                 "input": payload,
                 **_transitions(sfn, arn),
-                "create": write_units(put.params["Item"], indexes),
-                "lifecycle": _lifecycle_wcu(writes, put.params["Item"], final_item, indexes),
+                "create": write_units(created, indexes, transactional),
+                "lifecycle": _lifecycle_wcu(writes, created, final_item, indexes),
                 "other_table_writes": len(table_writes) - len(writes),
             }
 
         lifecycle("default (denied)", "default", _ELEVATION, [("approval", {"approved": False, "by": "bench"})])
+        # The grant step is answered as GrantAccessFunction answers it (the stream does not run
+        # here); its ledger and audit items are not the record's writes.
+        granted = {"granted_at": "2026-01-01T00:00:00.000Z", "expires_at": "2026-01-01T01:00:00.000Z"}
         lifecycle(
             "default (approved, hold ended)",
             "default",
             _ELEVATION,
-            [("approval", {"approved": True, "by": "bench"}), ("hold", {"released": True})],
+            [("approval", {"approved": True, "by": ["bench"]}), ("grant", granted), ("hold", {"released": True})],
         )
         lifecycle("batch (1 item)", "batch", {"items": ["a"]}, [])
         lifecycle("batch (3 items)", "batch", {"items": ["a", "b", "c"]}, [])
@@ -280,13 +298,8 @@ def run_executions() -> dict[str, Any]:
     return runs
 
 
-_ELEVATION = {
-    "role": "ReadOnly",
-    "provider": "aws",
-    "reason": "bench: investigate an incident",
-    "duration": "PT1H",
-    "approvers": ["bob@example.com"],
-}
+# A role of the shipped policy that needs an approval (config/roles.toml).
+_ELEVATION = {"role": "developer", "provider": "aws", "reason": "bench: investigate an incident", "duration": "PT1H"}
 
 
 def _lifecycle_wcu(
@@ -379,12 +392,14 @@ def run(quick: bool = False) -> dict[str, Any]:
         ["execution", "status", "transitions", "events", "item B", "create WCU", "create total", "writes", "life WCU"],
         rows,
         note=(
-            "create = the PutItem of POST /execution: table + each GSI the item is projected into (ALL), 1 WCU/KB "
-            "each\n(computed from the item: moto's ConsumedCapacity is a dummy). life = every write to the record "
+            "create = the record's write in POST /execution (an elevation's: a transaction with its first audit "
+            "event,\nat 2 WCU/KB): table + each GSI the item is projected into (ALL), 1 WCU/KB each (computed from "
+            "the item:\nmoto's ConsumedCapacity is a dummy). life = every write to the record "
             "until\nsync_status stored the end (estimate: each at the larger of the created and final item "
             "size, on the\ntable + every GSI the record was in; the state change rewrites ByOwnerState twice). "
             'default runs answer\nthe approval with {"approved": false, "by": "bench"}; the approved run answers '
-            "approval and hold\n(it needs an IAM group and user, created in moto)."
+            "the approval, the grant step\n(as GrantAccessFunction does; its ledger and audit items are not "
+            "counted) and the hold."
         ),
     )
     batches = {name: e for name, e in runs.items() if isinstance(e, dict) and name.startswith("batch (")}
