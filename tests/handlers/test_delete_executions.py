@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from execution_api.models.domain import ExecutionState
 from tests.events import http_event
@@ -177,3 +178,24 @@ class TestBulk:
 
         assert_bad_request(delete_many(body), field)
         assert written() == before
+
+
+def test_a_bulk_delete_that_meets_another_write_is_a_503_to_retry_and_deletes_nothing(
+    delete_many, make_record, repository, fail_aws
+):
+    records = [make_record(), make_record()]
+    conflict = ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+            "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+        },
+        "TransactWriteItems",
+    )
+    fail_aws("dynamodb", "TransactWriteItems", exception=conflict, times=1)
+
+    reply = delete_many({"executionIds": [record.guid for record in records]})
+
+    assert_error(reply, 503)
+    assert int(reply.headers["retry-after"]) > 0
+    assert [repository.get(record.guid) for record in records] == records
+    assert delete_many({"executionIds": [record.guid for record in records]}).body["affected"] == 2

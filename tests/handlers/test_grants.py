@@ -11,6 +11,7 @@ from collections.abc import Callable
 from urllib.parse import unquote
 
 import pytest
+from botocore.exceptions import ConnectTimeoutError
 
 from execution_api.dal import repositories
 from execution_api.dal.keys import record_key
@@ -42,8 +43,8 @@ def members(iam) -> list[str]:
 
 
 @pytest.fixture
-def granted(invoke, repository, stream, lambda_context, settings_env, iam) -> Callable[[], str]:
-    """An approved developer elevation of Alice's, granted: her IAM user is in the group."""
+def approved(invoke, repository, stream, lambda_context, settings_env, iam) -> Callable[[], str]:
+    """A developer elevation of Alice's that Bob approved: its workflow waits at the grant step."""
     settings_env(PUBLIC_URL="https://api.example.test")
 
     def make() -> str:
@@ -58,6 +59,17 @@ def granted(invoke, repository, stream, lambda_context, settings_env, iam) -> Ca
         decided = invoke("signal_execution", signal_event("GET /api/v1/execution/{id}/signal", {"id": guid}, token))
         assert decided.status == 200, decided
         wait_until(lambda: repository.waiting_task_token(guid) not in (None, approval))
+        return guid
+
+    return make
+
+
+@pytest.fixture
+def granted(approved, stream, lambda_context) -> Callable[[], str]:
+    """An approved developer elevation of Alice's, granted: her IAM user is in the group."""
+
+    def make() -> str:
+        guid = approved()
         assert function_module("grant_access").lambda_handler(stream(guid), lambda_context) == {"granted": 1}
         return guid
 
@@ -115,6 +127,69 @@ def test_a_revoke_that_fails_stays_visible_and_the_reconciler_heals_it(
     assert [event.detail.get("cause") for event in repositories.audit().events(guid) if event.type == "revoked"] == [
         "sweep"
     ]
+
+
+@pytest.mark.parametrize(
+    ("service", "operation"),
+    [("dynamodb", "TransactWriteItems"), ("iam", "AddUserToGroup")],
+    ids=["before-the-grant-is-recorded", "while-the-access-is-added"],
+)
+def test_an_elevation_terminated_while_it_is_being_granted_leaves_no_access(
+    approved, invoke, repository, stream, iam, aws, lambda_context, service, operation
+):
+    """The grant step has checked that the request is approved and waits; then the requester
+    terminates it, and its end revokes, while the grant is being recorded or the access added."""
+    guid = approved()
+    ended: list[int] = []
+
+    def terminate_now(**_: object) -> None:
+        if ended:
+            return
+        ended.append(1)
+        terminated = invoke("terminate_execution", http_event("terminate_execution", path_parameters={"id": guid}))
+        assert terminated.status == 200, terminated
+        change = status_change(guid, repository.get(guid).workflow_id, "ABORTED")
+        function_module("sync_status").lambda_handler(change, lambda_context)
+
+    aws.client(service).meta.events.register(f"before-call.{service}.{operation}", terminate_now)
+    try:
+        granted = function_module("grant_access").lambda_handler(stream(guid), lambda_context)
+    finally:
+        aws.client(service).meta.events.unregister(f"before-call.{service}.{operation}", terminate_now)
+
+    assert ended == [1]
+    assert granted == {"granted": 0}
+    assert members(iam) == []
+    assert "granted" not in audit_types(guid)
+    record = repository.get(guid)
+    assert record.state is ExecutionState.TERMINATED
+    assert record.grant_status is None or record.grant_status.state == "revoked"
+
+
+def test_an_approval_step_functions_does_not_answer_is_undone_and_the_link_works_again(
+    invoke, repository, stream, lambda_context, settings_env, fail_aws, iam
+):
+    settings_env(PUBLIC_URL="https://api.example.test")
+    body = {"workflow": "default", "input": {"role": "developer", "provider": "aws", "reason": "x"}}
+    guid = invoke("start_execution", http_event("start_execution", body=body, user=ALICE)).body["run_id"]
+    approval = wait_until(lambda: repository.waiting_task_token(guid))
+    function_module("notify_decision").lambda_handler(stream(guid), lambda_context)
+    signals = invoke("list_signals", signal_event("GET /api/v1/signals", {}, None)).body["signals"]
+    token = next(signal for signal in signals if signal["guid"] == guid)["approve_url"].split("input=")[1]
+    route = "GET /api/v1/execution/{id}/signal"
+    unreachable = fail_aws(
+        "stepfunctions", "SendTaskSuccess", exception=ConnectTimeoutError(endpoint_url="https://states"), times=1
+    )
+
+    first = invoke("signal_execution", signal_event(route, {"id": guid}, token))
+
+    assert first.status == 503, first
+    assert len(unreachable.calls) == 1
+    assert not repositories.decisions().load(guid, "approval").approvals
+    again = invoke("signal_execution", signal_event(route, {"id": guid}, token))
+    assert (again.status, again.body["outcome"]) == (200, "approved")
+    wait_until(lambda: repository.waiting_task_token(guid) not in (None, approval))
+    invoke("terminate_execution", http_event("terminate_execution", path_parameters={"id": guid}))
 
 
 def test_the_sweep_removes_a_membership_no_live_grant_holds(granted, iam, lambda_context, settings_env, invoke):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from tests.events import http_event, owner_of
 from tests.http_assertions import assert_error
@@ -115,3 +116,42 @@ def test_an_invalid_key_is_a_400_naming_the_header(post, started, key):
 
     assert "idempotency" in body["message"].lower()
     assert started() == []
+
+
+@pytest.fixture
+def answer_lost(aws):
+    """Step Functions starts the execution, and its answer is lost (a read time-out), once."""
+    sfn = aws.client("stepfunctions")
+    lost: list[str] = []
+
+    def time_out(http_response, parsed, model, **_):
+        if not lost:
+            lost.append(parsed["executionArn"])
+            raise ReadTimeoutError(endpoint_url="https://states.us-east-1.amazonaws.com")
+
+    sfn.meta.events.register("after-call.sfn.StartExecution", time_out)
+    yield lost
+    sfn.meta.events.unregister("after-call.sfn.StartExecution", time_out)
+
+
+def test_a_retry_after_an_unanswered_start_takes_up_the_execution_it_started(post, records, started, answer_lost):
+    first = post(key="order-4")
+    assert_error(first, 503)
+    assert len(answer_lost) == 1  # it did start
+
+    retry = post(key="order-4")
+
+    assert retry.status == 201, retry
+    assert retry.body["workflow_id"] == answer_lost[0]
+    assert [item["guid"]["S"] for item in records()] == [retry.body["run_id"]]
+    assert set(started()) == {retry.body["run_id"]}  # asked twice, under one name: one execution
+    assert post(key="order-4").body == retry.body
+
+
+def test_a_retry_after_an_unanswered_start_with_another_body_is_a_409(post, records, answer_lost):
+    assert_error(post(key="order-5"), 503)
+
+    reply = post({"workflow": "batch", "input": {"items": ["other"]}}, key="order-5")
+
+    assert "Idempotency-Key" in assert_error(reply, 409)["message"]
+    assert len(records()) == 1

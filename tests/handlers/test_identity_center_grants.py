@@ -140,26 +140,16 @@ def test_a_grant_counts_only_once_identity_center_says_the_assignment_succeeded(
     assert record.elevation.principal == user_id
 
 
-@pytest.mark.parametrize(
-    ("status", "cause"),
-    [
-        (
-            {"Status": "FAILED", "FailureReason": "permission set not provisioned"},
-            "FAILED: permission set not provisioned",
-        ),
-        ({"Status": "IN_PROGRESS"}, "still IN_PROGRESS when the wait ran out"),
-    ],
-    ids=["failed", "never-ends"],
-)
-def test_a_creation_that_fails_or_never_ends_fails_the_grant_and_leaves_nothing(
-    identity_center, person, request_grant, repository, fail_aws, settings_env, aws, status, cause
+def test_a_creation_that_fails_fails_the_grant_and_leaves_nothing(
+    identity_center, person, request_grant, repository, fail_aws, settings_env, aws
 ):
     email, user_id = person()
     settings_env(IDENTITY_CENTER_WAIT_SECONDS="0.5")
+    failed = {"Status": "FAILED", "FailureReason": "permission set not provisioned"}
     fail_aws(
         "sso-admin",
         "DescribeAccountAssignmentCreationStatus",
-        reply={"AccountAssignmentCreationStatus": {**status, "RequestId": FORGED_REQUEST}},
+        reply={"AccountAssignmentCreationStatus": {**failed, "RequestId": FORGED_REQUEST}},
     )
 
     guid, granted = request_grant(email)
@@ -169,12 +159,53 @@ def test_a_creation_that_fails_or_never_ends_fails_the_grant_and_leaves_nothing(
     trail = audit(guid)
     assert [kind for kind, _ in trail] == ["requested", "revoked", "grant_failed"]
     assert trail[1][1]["cause"] == "grant_failed"
-    assert cause in trail[2][1]["cause"]
+    assert "FAILED: permission set not provisioned" in trail[2][1]["cause"]
     assert repositories.grants().owned("aws-sso") == []
+    assert workflow_end(aws, repository, guid) == ("FAILED", "GrantFailed")
+
+
+def test_a_creation_that_never_ends_fails_the_grant_and_its_removal_waits_for_it(
+    identity_center, person, request_grant, repository, fail_aws, settings_env, aws, lambda_context
+):
+    email, user_id = person()
+    settings_env(IDENTITY_CENTER_WAIT_SECONDS="0.5")
+    # Identity Center is still creating the assignment: its request says IN_PROGRESS, and until it
+    # has ended the assignment is not listed, so a deletion now would find nothing to delete.
+    in_progress = fail_aws(
+        "sso-admin",
+        "DescribeAccountAssignmentCreationStatus",
+        reply={"AccountAssignmentCreationStatus": {"Status": "IN_PROGRESS", "RequestId": FORGED_REQUEST}},
+    )
+    unlisted = fail_aws("sso-admin", "ListAccountAssignments", reply={"AccountAssignments": []})
+
+    guid, granted = request_grant(email)
+
+    assert granted == {"granted": 0}
+    assert workflow_end(aws, repository, guid) == ("FAILED", "GrantFailed")
+    trail = audit(guid)
+    assert [kind for kind, _ in trail] == ["requested", "revoke_failed", "grant_failed"]
+    assert "creation still IN_PROGRESS" in trail[1][1]["error"]
+    assert "still IN_PROGRESS when the wait ran out" in trail[2][1]["cause"]
+    assert repository.get(guid).grant_status.state == "revoke_failed"
+    assert [principal for _, principal in repositories.grants().owned("aws-sso")] == [user_id]  # still marked
+
+    in_progress.remove()  # the creation has ended: the assignment exists and is listed
+    unlisted.remove()
+    assert user_id in assignees(identity_center)
+    settings_env(RECONCILE_GRACE_SECONDS="300")
+    outcomes = function_module("reconcile").lambda_handler({}, lambda_context)
+
+    assert outcomes == {"grant_revoked": 1}
+    assert user_id not in assignees(identity_center)
+    assert repository.get(guid).grant_status.state == "revoked"
+    assert repositories.grants().owned("aws-sso") == []
+
+
+def workflow_end(aws, repository, guid: str) -> tuple[str, str]:
     sfn = aws.own_client("stepfunctions")
     arn = repository.get(guid).workflow_id
     execution = wait_until(lambda: (found := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and found)
-    assert (execution["status"], execution["error"]) == ("FAILED", "GrantFailed")
+    return execution["status"], execution["error"]
 
 
 def test_a_revoke_whose_deletion_fails_stays_visible_and_the_sweep_heals_it(

@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from execution_api.infra.aws_errors import RETRYABLE, code_of
+from execution_api.infra.aws_errors import code_of, is_retryable
 from execution_api.infra.observability import logger
 from execution_api.models.errors import (
     Conflict,
@@ -140,7 +140,7 @@ def _resolver_error(error: ServiceError) -> Response:
 
 def _aws_error(error: ClientError) -> Response:
     code = code_of(error)
-    if code in RETRYABLE:
+    if is_retryable(error):
         logger.warning("AWS dependency throttled or failing", extra={"aws_error": code})
         return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "A dependency is busy: retry shortly")
     logger.exception("Unexpected AWS error", extra={"aws_error": code})

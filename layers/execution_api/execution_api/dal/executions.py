@@ -63,18 +63,6 @@ class ExecutionRepository:
         response = self._client.get_item(TableName=self.table_name, Key=keys.record_key(guid), ConsistentRead=True)
         return from_item(response["Item"]) if "Item" in response else None
 
-    def get_many(self, guids: list[str]) -> list[Execution]:
-        """Up to 100 records in one BatchGetItem (plus retries of unprocessed keys)."""
-        wanted = [keys.record_key(guid) for guid in guids]
-        found: list[Execution] = []
-        while wanted:
-            response = self._client.batch_get_item(
-                RequestItems={self.table_name: {"Keys": wanted, "ConsistentRead": True}}
-            )
-            found.extend(from_item(item) for item in response["Responses"].get(self.table_name, []))
-            wanted = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
-        return found
-
     def set_public(self, guid: str, caller: Caller, is_public: bool, now_ms: int) -> Execution:
         """Sets ``is_public`` in one conditional write; the condition enforces ownership."""
         condition, names, values = _owned_condition(caller)
@@ -231,15 +219,23 @@ class ExecutionRepository:
 
     def show_grant(self, guid: str, status: GrantStatus) -> None:
         """Shows an elevation's grant on its record, if the record is still there (best effort:
-        what counts is the ledger, ``dal.grants``)."""
+        what counts is the ledger, ``dal.grants``). ``granted`` never hides a revoke shown first."""
         shown = {name: value for name, value in asdict(status).items() if value is not None}
+        condition = "attribute_exists(pk)"
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":status": {"M": {name: {"S": value} for name, value in shown.items()}}}
+        if status.state == "granted":
+            condition += " AND (attribute_not_exists(grant_status) OR grant_status.#grant_state = :granted)"
+            names["#grant_state"] = "state"
+            values[":granted"] = {"S": "granted"}
         try:
             self._client.update_item(
                 TableName=self.table_name,
                 Key=keys.record_key(guid),
                 UpdateExpression="SET grant_status = :status",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":status": {"M": {name: {"S": value} for name, value in shown.items()}}},
+                ConditionExpression=condition,
+                **({"ExpressionAttributeNames": names} if names else {}),
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if not is_conditional_failure(error):
@@ -248,7 +244,10 @@ class ExecutionRepository:
     def waiting_task_token(self, guid: str) -> str | None:
         """The task token of the workflow's current wait, if it is waiting."""
         response = self._client.get_item(
-            TableName=self.table_name, Key=keys.record_key(guid), ProjectionExpression=WAIT_TOKEN_ATTRIBUTE
+            TableName=self.table_name,
+            Key=keys.record_key(guid),
+            ProjectionExpression=WAIT_TOKEN_ATTRIBUTE,
+            ConsistentRead=True,
         )
         return response.get("Item", {}).get(WAIT_TOKEN_ATTRIBUTE, {}).get("S")
 

@@ -11,6 +11,8 @@ elevation revokes from, and the sweep checks against.
   (Identity Center permission sets): ``live_grant = OWNED#<provider>`` while the access exists
   because this API created it, written before it is created and removed once it is gone
   (``ByLiveGrant``: the sweep reads those). Access without the mark is not this API's to remove.
+  While the request creating it has not been seen to succeed, the mark names it
+  (``creation_request``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from execution_api.dal import keys
+from execution_api.dal.audit import audit_item, log_audit_event
 from execution_api.infra.aws_errors import failed_conditions, is_conditional_failure
 from execution_api.infra.clients import dynamodb_client
 from execution_api.infra.timefmt import iso_millis
-from execution_api.models.domain import ElevationGrant
+from execution_api.models.audit import AuditEvent
+from execution_api.models.domain import ElevationGrant, ExecutionState
+from execution_api.models.workflow_contract import WAIT_TOKEN_ATTRIBUTE
 
 GrantState = Literal["granted", "revoked", "revoke_failed"]
 
@@ -42,17 +47,32 @@ class GrantRecord:
     revoke_error: str | None = None
 
 
+@dataclass(frozen=True)
+class AccessMark:
+    """The ledger's mark on access this API created: ``creation_request`` is the request creating
+    it, while that request has not been seen to succeed."""
+
+    creation_request: str | None = None
+
+
 class GrantLedger:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, audit_retention_days: int = 400) -> None:
         self.table_name = table_name
+        self.audit_retention_days = audit_retention_days
 
     @property
     def _client(self) -> Any:
         return dynamodb_client()
 
-    def record_grant(self, guid: str, grant: ElevationGrant, granted_at: datetime, expires_at: datetime) -> bool:
+    def record_grant(
+        self, guid: str, grant: ElevationGrant, granted_at: datetime, expires_at: datetime, wait_token: str
+    ) -> GrantRecord | None:
         """Records ``guid``'s grant and counts it among the membership's holders, in one
-        transaction; ``False`` if it was recorded already (a retried grant)."""
+        transaction, only while its execution still runs and waits on ``wait_token``: an end that
+        came first found nothing to revoke, so nothing may be granted after it.
+
+        Returns the grant as recorded: this one, or an earlier attempt's (a retried grant);
+        ``None`` when the execution no longer waits on the token."""
         item = {
             **keys.grant_key(guid),
             "guid": {"S": guid},
@@ -86,14 +106,28 @@ class GrantLedger:
                             "ExpressionAttributeValues": {":guid": {"SS": [guid]}},
                         }
                     },
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.table_name,
+                            "Key": keys.record_key(guid),
+                            "ConditionExpression": "#state = :running AND #token = :token",
+                            "ExpressionAttributeNames": {"#state": "state", "#token": WAIT_TOKEN_ATTRIBUTE},
+                            "ExpressionAttributeValues": {
+                                ":running": {"S": ExecutionState.INPROGRESS.value},
+                                ":token": {"S": wait_token},
+                            },
+                        }
+                    },
                 ]
             )
         except ClientError as error:
             failed = failed_conditions(error)
-            if failed and failed[0]:
-                return False
-            raise
-        return True
+            if failed is None:
+                raise
+            if failed[2]:
+                return None
+            return self.get(guid)
+        return GrantRecord(guid=guid, grant=grant, state="granted", granted_at=granted_at, expires_at=expires_at)
 
     def get(self, guid: str) -> GrantRecord | None:
         response = self._client.get_item(TableName=self.table_name, Key=keys.grant_key(guid), ConsistentRead=True)
@@ -116,15 +150,32 @@ class GrantLedger:
         )
         return frozenset(response.get("Item", {}).get("holders", {}).get("SS", []))
 
-    def owns(self, provider: str, target: str, principal: str) -> bool:
-        """Whether this API created the access (and has not removed it since)."""
+    def mark(self, provider: str, target: str, principal: str) -> AccessMark | None:
+        """This API's mark on the access, if it created it (and has not removed it since)."""
         response = self._client.get_item(
             TableName=self.table_name,
             Key=keys.holders_key(provider, target, principal),
             ConsistentRead=True,
-            ProjectionExpression="live_grant",
+            ProjectionExpression="live_grant, creation_request",
         )
-        return "live_grant" in response.get("Item", {})
+        item = response.get("Item", {})
+        if "live_grant" not in item:
+            return None
+        return AccessMark(creation_request=item.get("creation_request", {}).get("S"))
+
+    def note_creation(self, provider: str, target: str, principal: str, request_id: str | None) -> None:
+        """Notes on the mark the request creating the access until it is seen to succeed
+        (``None``): a removal must wait for a creation that has not ended."""
+        key = keys.holders_key(provider, target, principal)
+        if request_id is None:
+            self._client.update_item(TableName=self.table_name, Key=key, UpdateExpression="REMOVE creation_request")
+            return
+        self._client.update_item(
+            TableName=self.table_name,
+            Key=key,
+            UpdateExpression="SET creation_request = :request",
+            ExpressionAttributeValues={":request": {"S": request_id}},
+        )
 
     def own(self, provider: str, target: str, principal: str) -> None:
         """Marks the access as this API's, before it is created (so that no crash leaves access
@@ -151,7 +202,7 @@ class GrantLedger:
             self._client.update_item(
                 TableName=self.table_name,
                 Key=keys.holders_key(provider, target, principal),
-                UpdateExpression="REMOVE live_grant, expires_key",
+                UpdateExpression="REMOVE live_grant, expires_key, creation_request",
                 ConditionExpression="attribute_not_exists(holders)",
             )
         except ClientError as error:
@@ -179,34 +230,58 @@ class GrantLedger:
                 return found
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def mark_revoked(self, guid: str, cause: str, at: datetime) -> None:
-        self._client.update_item(
-            TableName=self.table_name,
-            Key=keys.grant_key(guid),
-            UpdateExpression="SET #state = :revoked, revoked_at = :at, cause = :cause REMOVE live_grant, revoke_error",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={
-                ":revoked": {"S": "revoked"},
-                ":at": {"S": iso_millis(at)},
-                ":cause": {"S": cause},
-            },
-        )
+    def mark_revoked(self, guid: str, cause: str, event: AuditEvent) -> bool:
+        """Ends the grant and appends ``event`` (its ``revoked``) to the audit, all or nothing: a
+        revoke is never done without its audit, nor audited twice; ``False`` if another revoke
+        ended it first."""
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": keys.grant_key(guid),
+                            "UpdateExpression": "SET #state = :revoked, revoked_at = :at, cause = :cause "
+                            "REMOVE live_grant, revoke_error",
+                            "ConditionExpression": "attribute_exists(pk) AND #state <> :revoked",
+                            "ExpressionAttributeNames": {"#state": "state"},
+                            "ExpressionAttributeValues": {
+                                ":revoked": {"S": "revoked"},
+                                ":at": {"S": iso_millis(event.at)},
+                                ":cause": {"S": cause},
+                            },
+                        }
+                    },
+                    {"Put": {"TableName": self.table_name, "Item": audit_item(event, self.audit_retention_days)}},
+                ]
+            )
+        except ClientError as error:
+            if failed_conditions(error):
+                return False
+            raise
+        log_audit_event(event)
+        return True
 
     def mark_revoke_failed(self, guid: str, cause: str, error: str) -> None:
-        """Keeps the grant live (the sweep tries again) and says why the revoke failed."""
-        self._client.update_item(
-            TableName=self.table_name,
-            Key=keys.grant_key(guid),
-            UpdateExpression="SET #state = :failed, revoke_error = :error, cause = :cause",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={
-                ":failed": {"S": "revoke_failed"},
-                ":error": {"S": error},
-                ":cause": {"S": cause},
-            },
-        )
+        """Keeps the grant live (the sweep tries again) and says why the revoke failed, unless
+        another revoke ended it meanwhile."""
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=keys.grant_key(guid),
+                UpdateExpression="SET #state = :failed, revoke_error = :error, cause = :cause",
+                ConditionExpression="attribute_exists(pk) AND #state <> :revoked",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":failed": {"S": "revoke_failed"},
+                    ":revoked": {"S": "revoked"},
+                    ":error": {"S": error},
+                    ":cause": {"S": cause},
+                },
+            )
+        except ClientError as failure:
+            if not is_conditional_failure(failure):
+                raise
 
     def live(self) -> list[GrantRecord]:
         """Every grant not yet revoked (``ByLiveGrant``), the soonest to expire first."""

@@ -124,7 +124,6 @@ BY_OWNER = Index("ByOwner", "owner")
 BY_OWNER_STATE = Index("ByOwnerState", "owner_state")
 BY_OWNER_WORKFLOW = Index("ByOwnerWorkflow", "owner_workflow")
 BY_OWNER_SESSION = Index("ByOwnerSession", "owner_session")
-OWNER_INDEXES = {index.name: index for index in (BY_OWNER, BY_OWNER_STATE, BY_OWNER_WORKFLOW, BY_OWNER_SESSION)}
 
 
 def resume_key(item: dict[str, Any], index: Index) -> dict[str, Any]:

@@ -27,7 +27,8 @@ def audit() -> AuditTrail:
 
 @cache
 def grants() -> GrantLedger:
-    return GrantLedger(get_settings().table_name)
+    settings = get_settings()
+    return GrantLedger(settings.table_name, settings.audit_retention_days)
 
 
 @cache

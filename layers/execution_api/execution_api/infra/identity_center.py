@@ -6,6 +6,9 @@ request whose status is ``IN_PROGRESS``, and only ``DescribeAccountAssignment{Cr
 says when it ended, ``SUCCEEDED`` or ``FAILED``. :func:`assign` and :func:`unassign` wait for that end
 (polling with a growing delay, at most ``identity_center_wait_seconds``), so neither counts as done
 before it is; a request that failed, or had not ended in time, raises :class:`AsyncRequestFailed`.
+A creation is asked for (:func:`request_assignment`) and waited for (:func:`wait_assigned`) in two
+steps, so that the provider can note the request in between: a creation that has not ended is not
+yet listed, and a deletion must wait for it (:func:`creation_in_progress`).
 A request refused because another one on the same assignment is under way (``ConflictException``)
 is sent again within the same wait. Both are idempotent: an assignment already there (or gone)
 counts as done.
@@ -90,20 +93,35 @@ def is_assigned(assignment: Assignment) -> bool:
     )
 
 
-def assign(assignment: Assignment) -> None:
-    """Creates the assignment and waits until Identity Center says it succeeded."""
+def request_assignment(assignment: Assignment) -> dict[str, Any]:
+    """Asks Identity Center to create the assignment; its request status (``RequestId``,
+    ``Status``), for :func:`wait_assigned`."""
     sso = client("sso-admin")
-    deadline = _deadline()
-    status = _send(
-        lambda: sso.create_account_assignment(**assignment.request())["AccountAssignmentCreationStatus"], deadline
+    return _send(
+        lambda: sso.create_account_assignment(**assignment.request())["AccountAssignmentCreationStatus"], _deadline()
     )
 
-    def describe(request_id: str) -> dict[str, Any]:
-        return sso.describe_account_assignment_creation_status(
-            InstanceArn=assignment.instance_arn, AccountAssignmentCreationRequestId=request_id
-        )["AccountAssignmentCreationStatus"]
 
-    _wait(status, describe, "assignment creation", deadline)
+def wait_assigned(assignment: Assignment, status: dict[str, Any]) -> None:
+    """Waits until the creation request ``status`` is of has succeeded."""
+    _wait(status, lambda request_id: _creation_status(assignment, request_id), "assignment creation", _deadline())
+
+
+def creation_in_progress(assignment: Assignment, request_id: str) -> bool:
+    """Whether the creation request ``request_id`` has not ended yet (one Identity Center no
+    longer knows has)."""
+    try:
+        return _creation_status(assignment, request_id).get("Status") == "IN_PROGRESS"
+    except ClientError as error:
+        if code_of(error) == NOT_FOUND:
+            return False
+        raise
+
+
+def _creation_status(assignment: Assignment, request_id: str) -> dict[str, Any]:
+    return client("sso-admin").describe_account_assignment_creation_status(
+        InstanceArn=assignment.instance_arn, AccountAssignmentCreationRequestId=request_id
+    )["AccountAssignmentCreationStatus"]
 
 
 def unassign(assignment: Assignment) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from execution_api.infra.aws_errors import code_of
+from execution_api.infra.aws_errors import NO_SUCH_EXECUTION, code_of
 from execution_api.infra.clients import stepfunctions_client
 from execution_api.infra.timefmt import iso_millis
 from execution_api.logic.ownership import load_owned, render
@@ -58,7 +58,7 @@ def execution_history(execution: Execution) -> list[HistoryEvent]:
         try:
             page = client.get_execution_history(**request)
         except ClientError as error:
-            if code_of(error) != "ExecutionDoesNotExist":
+            if code_of(error) != NO_SUCH_EXECUTION:
                 raise
             return history  # never started (the reconciler ends such a record as ERROR)
         for event in page["events"]:

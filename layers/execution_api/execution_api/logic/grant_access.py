@@ -4,10 +4,12 @@ triggers this), check again that the grant is allowed, grant it, and resume the 
 Checked again here, not only at the request: the record still runs and waits on this very token,
 the decision says approved by enough distinct people (unless the role is auto-approved), and the
 policy still has the role, with the same provider and target and a cap the duration fits in. Then
-the ledger counts the grant (``dal.grants``) before the provider (``logic.providers``) adds the
-access, so that no access exists that a revoke would not find; the grant counts as made only once
-the provider says the access is there (for Identity Center, once the assignment request succeeded).
-Any refusal or failure ends the elevation as ``GrantFailed``, and what was added is taken back.
+the ledger counts the grant (``dal.grants``), in a transaction conditional on the record still
+waiting on this token, before the provider (``logic.providers``) adds the access, so that no access
+exists that a revoke would not find; an end that came meanwhile and revoked the grant while it was
+being added makes it go again at once. The grant counts as made only once the provider says the
+access is there (for Identity Center, once the assignment request succeeded). Any refusal or
+failure ends the elevation as ``GrantFailed``, and what was added is taken back.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from execution_api.dal import repositories
 from execution_api.dal.codec import from_item
+from execution_api.dal.grants import GrantRecord
 from execution_api.dal.keys import RECORD_SK
-from execution_api.infra.aws_errors import GONE_TASK_TOKEN, AsyncRequestFailed, code_of, failure_name
+from execution_api.infra.aws_errors import AWS_FAILURES, GONE_TASK_TOKEN, code_of, failure_name
 from execution_api.infra.clients import stepfunctions_client
 from execution_api.infra.config import roles_policy
 from execution_api.infra.observability import logger
@@ -65,30 +68,66 @@ def grant_access(execution: Execution, token: str) -> int:
     """Grants ``execution``'s elevation and resumes its workflow on ``token``; 1 if granted."""
     try:
         grant = _allowed_grant(execution, token)
+        made = _make(execution.guid, token, grant) if grant is not None else None
     except GrantRefused as refusal:
         _fail(execution, token, refusal.message)
         return 0
-    if grant is None:
+    if made is None:
         return 0  # not waiting on this token any more: nothing to do
-    now = utc_now()
-    expires_at = now + timedelta(seconds=grant.duration_seconds)
-    ledger = repositories.grants()
-    try:
-        ledger.record_grant(execution.guid, grant, now, expires_at)
-        created = provider(grant.provider).add(grant.target, grant.principal)
-    except (ClientError, BotoCoreError, AsyncRequestFailed) as error:
-        logger.warning("grant failed", extra={"guid": execution.guid, "aws_error": failure_name(error)})
-        revoke_access(execution.guid, cause="grant_failed", actor=ACTOR)
-        _fail(execution, token, f"the provider refused the grant ({failure_name(error)})")
-        return 0
-    detail: dict[str, Any] = {**grant_detail(grant), "expires_at": iso_millis(expires_at)}
+    recorded, created = made
+    granted_at, expires_at = iso_millis(recorded.granted_at), iso_millis(recorded.expires_at)
+    detail: dict[str, Any] = {**grant_detail(recorded.grant), "expires_at": expires_at}
     if not created:
         detail["standing"] = "the requester already had this access outside this API; its end leaves it"
-    repositories.audit().append(AuditEvent(guid=execution.guid, type="granted", at=now, actor=ACTOR, detail=detail))
-    status = GrantStatus(state="granted", granted_at=iso_millis(now), expires_at=iso_millis(expires_at))
+    event = AuditEvent(guid=execution.guid, type="granted", at=utc_now(), actor=ACTOR, detail=detail)
+    repositories.audit().append(event)
+    status = GrantStatus(state="granted", granted_at=granted_at, expires_at=expires_at)
     repositories.executions().show_grant(execution.guid, status)
-    _resume(token, {"granted_at": iso_millis(now), "expires_at": iso_millis(expires_at)})
+    _resume(token, {"granted_at": granted_at, "expires_at": expires_at})
     return 1
+
+
+def _make(guid: str, token: str, grant: ElevationGrant) -> tuple[GrantRecord, bool] | None:
+    """Records the grant, then adds the access: the grant as recorded and whether the access was
+    created; ``None`` if the execution ended first (then nothing stays granted)."""
+    now = utc_now()
+    ledger = repositories.grants()
+    try:
+        recorded = ledger.record_grant(guid, grant, now, now + timedelta(seconds=grant.duration_seconds), token)
+        if recorded is None:
+            return None  # ended before: nothing was granted, so its end had nothing to revoke
+        if recorded.state != "granted":
+            raise GrantRefused("the grant was taken back before the workflow went on")
+        created = provider(grant.provider).add(grant.target, grant.principal)
+    except AWS_FAILURES as error:
+        logger.warning("grant failed", extra={"guid": guid, "aws_error": failure_name(error)})
+        _take_back(guid)
+        raise GrantRefused(f"the provider refused the grant ({failure_name(error)})") from error
+    if guid not in ledger.holders(grant.provider, grant.target, grant.principal):
+        _withdraw(grant)  # ended while the access was being added, and its grant revoked
+        return None
+    return recorded, created
+
+
+def _withdraw(grant: ElevationGrant) -> None:
+    """The elevation ended, and its grant was revoked, while the access was being added: the
+    access goes again, unless another grant holds it (a failure is left to the sweep)."""
+    try:
+        if not repositories.grants().holders(grant.provider, grant.target, grant.principal):
+            provider(grant.provider).remove(grant.target, grant.principal)
+    except AWS_FAILURES as error:
+        logger.warning("could not withdraw access; the sweep removes it", extra={"aws_error": failure_name(error)})
+
+
+def _take_back(guid: str) -> None:
+    """Revokes what a failed grant recorded or added; a revoke that fails is shown as such and
+    retried by the sweep, and does not keep the elevation from ending."""
+    try:
+        revoke_access(guid, cause="grant_failed", actor=ACTOR)
+    except AWS_FAILURES as error:
+        logger.warning(
+            "could not take back a failed grant; the sweep retries", extra={"aws_error": failure_name(error)}
+        )
 
 
 def _allowed_grant(execution: Execution, token: str) -> ElevationGrant | None:

@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from execution_api.dal import repositories
 from execution_api.dal.executions import ExecutionRepository
+from execution_api.infra.aws_errors import AWS_FAILURES, NO_SUCH_EXECUTION, code_of
 from execution_api.infra.clients import stepfunctions_client
 from execution_api.infra.observability import logger
 from execution_api.logic.cancel_execution import deliver_cancel, stop_for_cancel
@@ -41,7 +42,7 @@ def reconcile(grace: timedelta) -> dict[str, int]:
     for record in repository.unconfirmed_before(utc_now() - grace):
         try:
             outcomes[_repair(repository, record)] += 1
-        except (ClientError, BotoCoreError):
+        except AWS_FAILURES:
             # One record's trouble (e.g. throttling) must not leave the others unrepaired.
             logger.warning("could not repair a record; the next pass retries", extra={"guid": record.guid})
             outcomes["failed"] += 1
@@ -53,7 +54,7 @@ def _repair(repository: ExecutionRepository, record: Execution) -> str:
     try:
         described = stepfunctions_client().describe_execution(executionArn=record.workflow_id)
     except ClientError as error:
-        if error.response["Error"]["Code"] != "ExecutionDoesNotExist":
+        if code_of(error) != NO_SUCH_EXECUTION:
             raise
         if record.state.is_terminal:
             repository.confirm_ended(record)

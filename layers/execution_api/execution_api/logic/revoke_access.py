@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from execution_api.dal import repositories
-from execution_api.infra.aws_errors import AsyncRequestFailed, failure_name
+from execution_api.infra.aws_errors import AWS_FAILURES, failure_name
 from execution_api.infra.timefmt import iso_millis
 from execution_api.logic.providers import provider
 from execution_api.models.audit import AuditEvent
@@ -39,13 +37,13 @@ def revoke_access(guid: str, cause: str, actor: str) -> bool:
             if ledger.holders(grant.provider, grant.target, grant.principal):
                 # Another grant of the same access was counted while it was being removed.
                 access.add(grant.target, grant.principal)
-    except (ClientError, BotoCoreError, AsyncRequestFailed) as error:
+    except AWS_FAILURES as error:
         _record_failure(guid, cause, actor, failure_name(error))
         raise
     now = utc_now()
-    ledger.mark_revoked(guid, cause, now)
     detail = {"cause": cause, **grant_detail(grant)}
-    repositories.audit().append(AuditEvent(guid=guid, type="revoked", at=now, actor=actor, detail=detail))
+    if not ledger.mark_revoked(guid, cause, AuditEvent(guid=guid, type="revoked", at=now, actor=actor, detail=detail)):
+        return False  # another revoke of this grant ended it first
     status = GrantStatus(
         state="revoked",
         granted_at=iso_millis(record.granted_at),

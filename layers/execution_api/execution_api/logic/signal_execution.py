@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_api.dal import repositories
 from execution_api.dal.decisions import DecisionState, Vote
@@ -70,12 +70,14 @@ def submit_signal(caller: Caller, execution_id: str, token: str, comment: str | 
 
 
 def _resume(state: DecisionState, link: DecisionLink, vote: Vote, decision: dict[str, Any]) -> None:
-    """Sends the decision to the waiting step; if that fails, the vote is undone."""
+    """Sends the decision to the waiting step; if that fails, the vote is undone. Also when
+    Step Functions did not answer: if it took the decision anyway, the grant step finds the
+    decision undone and refuses to grant (it fails closed)."""
     try:
         stepfunctions_client().send_task_success(taskToken=state.wait_token, output=json.dumps(decision))
-    except ClientError as error:
+    except (ClientError, BotoCoreError) as error:
         assert state.execution is not None
         repositories.decisions().undo_vote(state.execution.guid, link.step, link.nonce, vote)
-        if code_of(error) in GONE_TASK_TOKEN:
+        if isinstance(error, ClientError) and code_of(error) in GONE_TASK_TOKEN:
             raise Conflict("the execution is no longer waiting for this decision") from error
         raise ServiceUnavailable("could not resume the workflow: retry the link shortly") from error

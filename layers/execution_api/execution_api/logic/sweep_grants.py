@@ -15,11 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from execution_api.dal import repositories
 from execution_api.dal.grants import GrantRecord
-from execution_api.infra.aws_errors import AsyncRequestFailed, failure_name
+from execution_api.infra.aws_errors import AWS_FAILURES, failure_name
 from execution_api.infra.observability import logger
 from execution_api.logic.providers import all_providers
 from execution_api.logic.revoke_access import revoke_access
@@ -31,7 +29,6 @@ SWEEP = "sweep"
 EXPIRY_SLACK = timedelta(seconds=60)
 # Where removals that no elevation explains are audited (``AUDIT#sweep``).
 UNEXPLAINED = "sweep"
-_FAILURES = (ClientError, BotoCoreError, AsyncRequestFailed)
 
 
 def sweep_grants(actor: str) -> Counter[str]:
@@ -43,7 +40,7 @@ def sweep_grants(actor: str) -> Counter[str]:
         try:
             revoke_access(grant.guid, cause=SWEEP, actor=actor)
             outcomes["grant_revoked"] += 1
-        except _FAILURES:
+        except AWS_FAILURES:
             logger.warning("revoke failed in the sweep; the next pass retries", extra={"guid": grant.guid})
             outcomes["revoke_failed"] += 1
     ledger = repositories.grants()
@@ -58,7 +55,7 @@ def sweep_grants(actor: str) -> Counter[str]:
                     # A grant was counted while the access was being removed: it is given back.
                     provider.add(target, principal)
                     continue
-            except _FAILURES as error:
+            except AWS_FAILURES as error:
                 logger.warning(
                     "removal failed in the sweep; the next pass retries",
                     extra={"provider": provider.NAME, "target": target, "aws_error": failure_name(error)},

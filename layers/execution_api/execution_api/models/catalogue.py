@@ -34,8 +34,8 @@ WorkflowName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Z
 AgentflowId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 # statemachines/<file>; the state machine is named execution-api-<Stage>-<file without .asl.json>.
 DefinitionFile = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*\.asl\.json$")]
-# An existing state machine; these placeholders are filled in per stack (CloudFormation's !Sub).
-ARN_PLACEHOLDERS = ("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}", "${Stage}")
+# An existing state machine; ${AWS::Partition}, ${AWS::Region}, ${AWS::AccountId} and ${Stage} are
+# filled in per stack (CloudFormation's !Sub).
 StateMachineArn = Annotated[
     str,
     Field(

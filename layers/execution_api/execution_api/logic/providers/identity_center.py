@@ -9,7 +9,9 @@ it, and only marked assignments are ever deleted:
 
 - a grant whose requester already has the assignment, unmarked, creates nothing, and its end
   deletes nothing (the standing access stays as it was);
-- a revoke deletes a marked assignment, and unmarks it once Identity Center says it is gone;
+- a revoke deletes a marked assignment, and unmarks it once Identity Center says it is gone; while
+  the request creating it has not ended (the mark names it until it is seen to succeed), the
+  revoke fails and is retried (by the sweep), since the assignment is not listed until it exists;
 - the sweep looks only at marked assignments, never at the rest of a permission set.
 
 The target is ``<permission set ARN>@<account id>``: a revoke needs nothing but the ledger, even
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from execution_api.dal import repositories
 from execution_api.infra import identity_center as center
+from execution_api.infra.aws_errors import AsyncRequestFailed
 from execution_api.infra.config import roles_policy
 from execution_api.infra.settings import get_settings
 from execution_api.logic.providers.base import GrantTarget
@@ -94,20 +97,28 @@ def add(target: str, principal: str) -> bool:
     assignment = _assignment(target, principal)
     assigned = center.is_assigned(assignment)
     ledger = repositories.grants()
-    if not ledger.owns(NAME, target, principal):
+    if ledger.mark(NAME, target, principal) is None:
         if assigned:
             return False  # standing access: not this API's to create, nor to delete
         ledger.own(NAME, target, principal)
     if not assigned:
-        center.assign(assignment)
+        status = center.request_assignment(assignment)
+        ledger.note_creation(NAME, target, principal, status["RequestId"])
+        center.wait_assigned(assignment, status)
+        ledger.note_creation(NAME, target, principal, None)
     return True
 
 
 def remove(target: str, principal: str) -> None:
     ledger = repositories.grants()
-    if not ledger.owns(NAME, target, principal):
+    mark = ledger.mark(NAME, target, principal)
+    if mark is None:
         return  # standing access, or removed already
-    center.unassign(_assignment(target, principal))
+    assignment = _assignment(target, principal)
+    if mark.creation_request and center.creation_in_progress(assignment, mark.creation_request):
+        # Not listed until it is created: deleting now would find nothing, and leave it behind.
+        raise AsyncRequestFailed("assignment creation still IN_PROGRESS: the removal waits for it to end")
+    center.unassign(assignment)
     ledger.disown(NAME, target, principal)
 
 
