@@ -192,6 +192,24 @@ def test_an_approval_step_functions_does_not_answer_is_undone_and_the_link_works
     invoke("terminate_execution", http_event("terminate_execution", path_parameters={"id": guid}))
 
 
+def test_an_execution_of_another_state_machine_with_the_same_name_revokes_nothing(
+    granted, repository, iam, lambda_context, invoke
+):
+    """Someone allowed to start a registered state machine outside the API names an execution
+    after a live elevation's guid; its end is not the elevation's."""
+    guid = granted()
+    elevation_arn = repository.get(guid).workflow_id
+    other_arn = elevation_arn.replace(":execution-api-dev-elevate:", ":execution-api-dev-batch:")
+    assert other_arn != elevation_arn
+
+    function_module("sync_status").lambda_handler(status_change(guid, other_arn, "SUCCEEDED"), lambda_context)
+
+    assert members(iam) == [ALICE]
+    assert repository.get(guid).state is ExecutionState.INPROGRESS
+    assert "revoked" not in audit_types(guid)
+    invoke("terminate_execution", http_event("terminate_execution", path_parameters={"id": guid}))
+
+
 def test_the_sweep_removes_a_membership_no_live_grant_holds(granted, iam, lambda_context, settings_env, invoke):
     guid = granted()
     iam.create_user(UserName=BOB)

@@ -155,3 +155,23 @@ def test_a_retry_after_an_unanswered_start_with_another_body_is_a_409(post, reco
 
     assert "Idempotency-Key" in assert_error(reply, 409)["message"]
     assert len(records()) == 1
+
+
+def test_a_key_reused_after_its_record_was_deleted_and_forgotten_is_a_409(post, records, invoke, aws, fail_aws):
+    first = post(key="order-6")
+    guid = first.body["run_id"]
+    terminated = invoke("terminate_execution", http_event("terminate_execution", path_parameters={"id": guid}))
+    assert terminated.status == 200, terminated
+    deleted = invoke("delete_execution", http_event("delete_execution", path_parameters={"id": guid}, user=ALICE))
+    assert deleted.status == 200, deleted
+    dynamodb, table = aws.own_client("dynamodb"), aws.tables["IdempotencyTable"]
+    for item in dynamodb.scan(TableName=table)["Items"]:  # what the table's TTL does after 24 h
+        dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+
+    # Step Functions refuses the name of a closed execution; the embedded moto was seen not to.
+    refused = fail_aws("stepfunctions", "StartExecution", "ExecutionAlreadyExists", times=1)
+    reply = post(key="order-6")
+
+    assert "Idempotency-Key" in assert_error(reply, 409)["message"]
+    assert [call["name"] for call in refused.calls] == [guid]  # the key names the same execution
+    assert records() == []

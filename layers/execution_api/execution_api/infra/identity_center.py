@@ -103,7 +103,7 @@ def request_assignment(assignment: Assignment) -> dict[str, Any]:
 
 
 def wait_assigned(assignment: Assignment, status: dict[str, Any]) -> None:
-    """Waits until the creation request ``status`` is of has succeeded."""
+    """Waits until the creation request that ``status`` describes has succeeded."""
     _wait(status, lambda request_id: _creation_status(assignment, request_id), "assignment creation", _deadline())
 
 

@@ -116,13 +116,14 @@ def start(caller: Caller, request: StartExecutionRequest, guid: str | None = Non
         detail: dict[str, Any] = {"role": grant.role, "duration_seconds": grant.duration_seconds}
         detail.update({name: value for name in ("account", "permission_set") if (value := getattr(grant, name))})
         requested = AuditEvent(guid=guid, type="requested", at=now, actor=caller.name, detail=detail)
+    taken_up = False
     try:
         repository.create(execution, requested)
     except Conflict:
         if not keyed:
             raise
-        execution = _earlier_attempt(repository.get(guid), caller, request)
-    _start_workflow(repository, resolved.state_machine_arn, guid, payload)
+        execution, taken_up = _earlier_attempt(repository.get(guid), caller, request), True
+    _start_workflow(repository, resolved.state_machine_arn, guid, payload, taken_up=taken_up)
     return StartedExecution(workflow_id=execution.workflow_id, run_id=guid, status=execution.state.status)
 
 
@@ -137,14 +138,21 @@ def _earlier_attempt(record: Execution | None, caller: Caller, request: StartExe
     return record
 
 
-def _start_workflow(repository: ExecutionRepository, state_machine_arn: str, guid: str, payload: dict) -> None:
+def _start_workflow(
+    repository: ExecutionRepository, state_machine_arn: str, guid: str, payload: dict, *, taken_up: bool
+) -> None:
+    """Starts the execution of ``guid``; with ``taken_up`` (the record of an earlier attempt with
+    the same Idempotency-Key), one that attempt started counts as this one."""
     try:
         stepfunctions_client().start_execution(stateMachineArn=state_machine_arn, name=guid, input=json.dumps(payload))
     except ClientError as error:
-        if code_of(error) == EXECUTION_EXISTS:
-            return  # an earlier attempt with the same Idempotency-Key started it
+        if code_of(error) == EXECUTION_EXISTS and taken_up:
+            return
         # Refused: nothing started, so the record goes too.
         _remove_unstarted(repository, guid)
+        if code_of(error) == EXECUTION_EXISTS:
+            # The key named an execution whose record has been deleted since, and Powertools forgot it.
+            raise Conflict("Idempotency-Key: already used for an earlier execution; use a new key") from error
         if code_of(error) in RETRYABLE:
             raise ServiceUnavailable("Step Functions is busy: retry shortly") from error
         raise

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from execution_api.dal import repositories
+from execution_api.dal.executions import ExecutionRepository
 from execution_api.logic.revoke_access import revoke_access
 from execution_api.models.domain import Execution, ExecutionState, epoch_millis, utc_now
 from execution_api.models.workflow_contract import CANCELLED_ERROR, TERMINATED_ERROR, TIMEOUT_ERRORS
@@ -61,20 +62,24 @@ _REVOKE_CAUSE = {
 
 def apply_status_change(change: ExecutionStatusChange) -> Execution | None:
     """The updated record, or ``None`` when there was nothing to change; then revokes what the
-    execution granted, if anything."""
+    execution granted, if anything. An execution of another state machine that has a record's
+    name (one started outside the API) changes nothing."""
     state = terminal_state(change.status, change.error)
     if state is None:
         return None
-    updated = _record_end(change, state)
+    repository = repositories.executions()
+    current = repository.get(change.name)
+    if current is not None and current.workflow_id != change.executionArn:
+        return None
+    updated = _record_end(repository, current, change, state) if current is not None else None
+    # Also when the record is gone (deleted): the ledger keeps the grant.
     revoke_access(change.name, cause=_REVOKE_CAUSE[state], actor=SYNC_ACTOR)
     return updated
 
 
-def _record_end(change: ExecutionStatusChange, state: ExecutionState) -> Execution | None:
-    repository = repositories.executions()
-    current = repository.get(change.name)
-    if current is None or current.workflow_id != change.executionArn:
-        return None
+def _record_end(
+    repository: ExecutionRepository, current: Execution, change: ExecutionStatusChange, state: ExecutionState
+) -> Execution | None:
     if current.state.is_terminal:
         # Ended on request (cancel/terminate) first: only confirm the execution has ended too.
         repository.confirm_ended(current)
