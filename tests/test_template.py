@@ -4,13 +4,16 @@ and state machine present, the sign-in parameters checked by its Rules."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from execution_api.infra.settings import Settings
 from tests.events import http_event
 from tests.sam import transformed, with_defaults
 from toolkit.functions import FUNCTIONS_DIR, function_module
@@ -300,3 +303,13 @@ def test_every_state_machine_file_is_deployed():
     deployed = {Path(resource["Properties"]["DefinitionUri"]).name for resource in STATE_MACHINES.values()}
 
     assert {path.name for path in (ROOT / "statemachines").glob("*.asl.json")} == deployed
+
+
+@pytest.mark.parametrize("prefix", ["", "elevate-*", "a/b"])
+def test_the_group_prefix_is_never_empty_so_the_iam_scope_is_never_every_group(prefix):
+    """The functions may change group/<prefix>*: an empty prefix would be every group."""
+    pattern = TEMPLATE["Parameters"]["ElevationGroupPrefix"]["AllowedPattern"]
+    assert re.fullmatch(pattern, prefix) is None
+    assert re.fullmatch(pattern, TEMPLATE["Parameters"]["ElevationGroupPrefix"]["Default"])
+    with pytest.raises(ValidationError, match="ELEVATION_GROUP_PREFIX"):
+        Settings.model_validate({"EXECUTIONS_TABLE": "t", "ELEVATION_GROUP_PREFIX": prefix})

@@ -15,10 +15,11 @@ from botocore.exceptions import ClientError
 
 from execution_api.dal import keys
 from execution_api.dal.codec import from_item
+from execution_api.dal.executions import waiting_check
 from execution_api.infra.aws_errors import failed_conditions, is_conditional_failure
 from execution_api.infra.clients import dynamodb_client
 from execution_api.infra.timefmt import iso_millis
-from execution_api.models.domain import Execution, ExecutionState, utc_now
+from execution_api.models.domain import Execution, utc_now
 from execution_api.models.errors import Conflict
 from execution_api.models.workflow_contract import WAIT_STEP_ATTRIBUTE, WAIT_TOKEN_ATTRIBUTE
 
@@ -194,21 +195,7 @@ class DecisionRepository:
         if outcome:
             update += " SET decided = :outcome"
             values[":outcome"] = {"S": outcome}
-        record_check: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Key": keys.record_key(guid),
-            "ConditionExpression": "#state = :running AND #step = :step AND #token = :token",
-            "ExpressionAttributeNames": {
-                "#state": "state",
-                "#step": WAIT_STEP_ATTRIBUTE,
-                "#token": WAIT_TOKEN_ATTRIBUTE,
-            },
-            "ExpressionAttributeValues": {
-                ":running": {"S": ExecutionState.INPROGRESS.value},
-                ":step": {"S": step},
-                ":token": {"S": state.wait_token or ""},
-            },
-        }
+        record_check = waiting_check(self.table_name, guid, state.wait_token or "", step)
         if approved_by:
             record_check["UpdateExpression"] = "SET approved_by = :approved_by"
             record_check["ExpressionAttributeValues"][":approved_by"] = {"L": [{"S": name} for name in approved_by]}

@@ -20,7 +20,7 @@ from execution_api.models.audit import AuditEvent
 from execution_api.models.caller import Caller
 from execution_api.models.domain import Execution, ExecutionState, GrantStatus, epoch_millis
 from execution_api.models.errors import Conflict, NotFound
-from execution_api.models.workflow_contract import ENDING_ATTRIBUTE, WAIT_TOKEN_ATTRIBUTE
+from execution_api.models.workflow_contract import ENDING_ATTRIBUTE, WAIT_STEP_ATTRIBUTE, WAIT_TOKEN_ATTRIBUTE
 
 
 class ExecutionRepository:
@@ -304,6 +304,25 @@ class ExecutionRepository:
                     raise
                 pending = [guid for guid, refused in zip(pending, failed, strict=True) if not refused]
         return 0
+
+
+def waiting_check(table_name: str, guid: str, token: str, step: str | None = None) -> dict[str, Any]:
+    """A transaction item (``ConditionCheck``, or ``Update`` once given an update) whose condition is
+    that ``guid``'s record still runs and waits on ``token`` (at ``step``, if given)."""
+    condition = "#state = :running AND #token = :token"
+    names = {"#state": "state", "#token": WAIT_TOKEN_ATTRIBUTE}
+    values = {":running": {"S": ExecutionState.INPROGRESS.value}, ":token": {"S": token}}
+    if step is not None:
+        condition += " AND #step = :step"
+        names["#step"] = WAIT_STEP_ATTRIBUTE
+        values[":step"] = {"S": step}
+    return {
+        "TableName": table_name,
+        "Key": keys.record_key(guid),
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
 
 
 def _owned_condition(caller: Caller) -> tuple[str, dict[str, str], dict[str, Any]]:

@@ -25,12 +25,12 @@ from botocore.exceptions import ClientError
 
 from execution_api.dal import keys
 from execution_api.dal.audit import audit_item, log_audit_event
+from execution_api.dal.executions import waiting_check
 from execution_api.infra.aws_errors import failed_conditions, is_conditional_failure
 from execution_api.infra.clients import dynamodb_client
 from execution_api.infra.timefmt import iso_millis
 from execution_api.models.audit import AuditEvent
-from execution_api.models.domain import ElevationGrant, ExecutionState
-from execution_api.models.workflow_contract import WAIT_TOKEN_ATTRIBUTE
+from execution_api.models.domain import ElevationGrant
 
 GrantState = Literal["granted", "revoked", "revoke_failed"]
 
@@ -106,18 +106,7 @@ class GrantLedger:
                             "ExpressionAttributeValues": {":guid": {"SS": [guid]}},
                         }
                     },
-                    {
-                        "ConditionCheck": {
-                            "TableName": self.table_name,
-                            "Key": keys.record_key(guid),
-                            "ConditionExpression": "#state = :running AND #token = :token",
-                            "ExpressionAttributeNames": {"#state": "state", "#token": WAIT_TOKEN_ATTRIBUTE},
-                            "ExpressionAttributeValues": {
-                                ":running": {"S": ExecutionState.INPROGRESS.value},
-                                ":token": {"S": wait_token},
-                            },
-                        }
-                    },
+                    {"ConditionCheck": waiting_check(self.table_name, guid, wait_token)},
                 ]
             )
         except ClientError as error:

@@ -30,7 +30,7 @@ from execution_api.infra.config import roles_policy
 from execution_api.infra.observability import logger
 from execution_api.infra.timefmt import iso_millis
 from execution_api.logic.providers import provider
-from execution_api.logic.revoke_access import grant_detail, revoke_access
+from execution_api.logic.revoke_access import grant_detail, remove_access, revoke_access
 from execution_api.models.audit import AuditEvent
 from execution_api.models.domain import ElevationGrant, Execution, ExecutionState, GrantStatus, utc_now
 from execution_api.models.errors import DomainError
@@ -103,18 +103,19 @@ def _make(guid: str, token: str, grant: ElevationGrant) -> tuple[GrantRecord, bo
         logger.warning("grant failed", extra={"guid": guid, "aws_error": failure_name(error)})
         _take_back(guid)
         raise GrantRefused(f"the provider refused the grant ({failure_name(error)})") from error
-    if guid not in ledger.holders(grant.provider, grant.target, grant.principal):
-        _withdraw(grant)  # ended while the access was being added, and its grant revoked
+    holders = ledger.holders(grant.provider, grant.target, grant.principal)
+    if guid not in holders:
+        _withdraw(grant, holders)  # ended while the access was being added, and its grant revoked
         return None
     return recorded, created
 
 
-def _withdraw(grant: ElevationGrant) -> None:
+def _withdraw(grant: ElevationGrant, holders: frozenset[str]) -> None:
     """The elevation ended, and its grant was revoked, while the access was being added: the
     access goes again, unless another grant holds it (a failure is left to the sweep)."""
     try:
-        if not repositories.grants().holders(grant.provider, grant.target, grant.principal):
-            provider(grant.provider).remove(grant.target, grant.principal)
+        if not holders:
+            remove_access(grant.provider, grant.target, grant.principal, held_as=grant.principal)
     except AWS_FAILURES as error:
         logger.warning("could not withdraw access; the sweep removes it", extra={"aws_error": failure_name(error)})
 

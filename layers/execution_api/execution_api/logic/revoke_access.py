@@ -30,13 +30,9 @@ def revoke_access(guid: str, cause: str, actor: str) -> bool:
     if record is None or record.state == "revoked":
         return False
     grant = record.grant
-    access = provider(grant.provider)
     try:
         if not ledger.release(guid, grant):
-            access.remove(grant.target, grant.principal)
-            if ledger.holders(grant.provider, grant.target, grant.principal):
-                # Another grant of the same access was counted while it was being removed.
-                access.add(grant.target, grant.principal)
+            remove_access(grant.provider, grant.target, grant.principal, held_as=grant.principal)
     except AWS_FAILURES as error:
         _record_failure(guid, cause, actor, failure_name(error))
         raise
@@ -52,6 +48,17 @@ def revoke_access(guid: str, cause: str, actor: str) -> bool:
         cause=cause,
     )
     repositories.executions().show_grant(guid, status)
+    return True
+
+
+def remove_access(provider_name: str, target: str, principal: str, held_as: str) -> bool:
+    """Removes access no grant holds; if a grant was counted for it (as ``held_as``) while it was
+    being removed, gives it back at once and returns ``False``."""
+    access = provider(provider_name)
+    access.remove(target, principal)
+    if repositories.grants().holders(provider_name, target, held_as):
+        access.add(target, principal)
+        return False
     return True
 
 

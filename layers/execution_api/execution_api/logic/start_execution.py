@@ -18,7 +18,7 @@ from botocore.exceptions import (
 from execution_api.dal import keys, repositories
 from execution_api.dal.executions import ExecutionRepository
 from execution_api.dal.idempotency import run_once
-from execution_api.infra.aws_errors import EXECUTION_EXISTS, RETRYABLE, code_of
+from execution_api.infra.aws_errors import EXECUTION_EXISTS, code_of, is_retryable
 from execution_api.infra.clients import stepfunctions_client
 from execution_api.infra.observability import logger
 from execution_api.infra.settings import get_settings
@@ -153,7 +153,7 @@ def _start_workflow(
         if code_of(error) == EXECUTION_EXISTS:
             # The key named an execution whose record has been deleted since, and Powertools forgot it.
             raise Conflict("Idempotency-Key: already used for an earlier execution; use a new key") from error
-        if code_of(error) in RETRYABLE:
+        if is_retryable(error):
             raise ServiceUnavailable("Step Functions is busy: retry shortly") from error
         raise
     except (EndpointConnectionError, ConnectTimeoutError) as error:

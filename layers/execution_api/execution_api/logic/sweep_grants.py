@@ -20,7 +20,7 @@ from execution_api.dal.grants import GrantRecord
 from execution_api.infra.aws_errors import AWS_FAILURES, failure_name
 from execution_api.infra.observability import logger
 from execution_api.logic.providers import all_providers
-from execution_api.logic.revoke_access import revoke_access
+from execution_api.logic.revoke_access import remove_access, revoke_access
 from execution_api.models.audit import AuditEvent
 from execution_api.models.domain import ExecutionState, utc_now
 
@@ -43,18 +43,14 @@ def sweep_grants(actor: str) -> Counter[str]:
         except AWS_FAILURES:
             logger.warning("revoke failed in the sweep; the next pass retries", extra={"guid": grant.guid})
             outcomes["revoke_failed"] += 1
-    ledger = repositories.grants()
     for provider in all_providers():
         for target, principal in provider.holdings():
             held_as = provider.ledger_principal(principal)
             if _held(provider.NAME, target, held_as, now):
                 continue
             try:
-                provider.remove(target, principal)
-                if ledger.holders(provider.NAME, target, held_as):
-                    # A grant was counted while the access was being removed: it is given back.
-                    provider.add(target, principal)
-                    continue
+                if not remove_access(provider.NAME, target, principal, held_as):
+                    continue  # a grant was counted while it was being removed: given back
             except AWS_FAILURES as error:
                 logger.warning(
                     "removal failed in the sweep; the next pass retries",
